@@ -1,0 +1,104 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace InSPO.Runtime;
+
+/// <summary>
+/// Loads TorchSharp's native libraries once per process and chooses the device.
+/// Call <see cref="Initialize"/> before the first tensor: compiled programs would manage
+/// without it, but <c>dotnet fsi</c> needs the explicit load (TorchSharp's own loader does
+/// not find the native library from a script host).
+/// </summary>
+public static class TorchRuntime
+{
+    const string GlibcxxVersion = "GLIBCXX_3.4.32";
+    static readonly object Gate = new();
+    static bool _initialized;
+
+    /// <summary>Where libLibTorchSharp.so was loaded from (null until <see cref="Initialize"/>, or on non-Linux).</summary>
+    public static string? NativeLibraryPath { get; private set; }
+
+    /// <summary>Idempotent. Weakens the GLIBCXX_3.4.32 need if the system lacks it and the build did
+    /// not already (e.g. a package cache restored by another tool), then loads the native libraries.</summary>
+    public static void Initialize()
+    {
+        lock (Gate)
+        {
+            if (_initialized) return;
+            if (OperatingSystem.IsLinux()) LoadLinuxNativeLibraries();
+            _initialized = true;
+        }
+    }
+
+    /// <summary>Resolves a device name: "auto" picks CUDA when libtorch reports it available, else CPU.</summary>
+    public static torch.Device ResolveDevice(string name = "auto")
+    {
+        Initialize();
+        switch (name.Trim().ToLowerInvariant())
+        {
+            case "auto":
+                return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
+            case "cpu":
+                return torch.CPU;
+            case var s when s == "cuda" || s.StartsWith("cuda:"):
+                if (!torch.cuda.is_available())
+                    throw new ArgumentException(
+                        $"device '{name}': CUDA is not available (this build uses TorchSharp-cpu, or no GPU is visible); use --device cpu or install TorchSharp-cuda-linux");
+                return torch.device(s);
+            default:
+                throw new ArgumentException($"device '{name}': unknown device, expected auto, cpu, cuda or cuda:N");
+        }
+    }
+
+    /// <summary>Seeds every random source the engine uses (libtorch CPU and CUDA generators).</summary>
+    public static void Seed(long seed)
+    {
+        Initialize();
+        torch.manual_seed(seed);
+        if (torch.cuda.is_available()) torch.cuda.manual_seed_all(seed);
+    }
+
+    static void LoadLinuxNativeLibraries()
+    {
+        string rid = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+        string torchSharpDir = Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? AppContext.BaseDirectory;
+        string? bridge = FirstExisting(
+            Path.Combine(torchSharpDir, "libLibTorchSharp.so"),                                  // RID-specific output
+            Path.Combine(torchSharpDir, "runtimes", rid, "native", "libLibTorchSharp.so"),         // RID-agnostic output
+            Path.GetFullPath(Path.Combine(torchSharpDir, "..", "..", "runtimes", rid, "native", "libLibTorchSharp.so"))); // NuGet cache
+        if (bridge is null) return;   // let TorchSharp's own loader try and report
+
+        if (!ElfVersionNeeds.SystemLibstdcxxDefines(GlibcxxVersion))
+            ElfVersionNeeds.MarkWeak(bridge, GlibcxxVersion);
+
+        // libLibTorchSharp.so finds libtorch through RUNPATH $ORIGIN; in the NuGet cache libtorch lives
+        // in a sibling package, so load it first (the loader then matches it by soname).
+        string bridgeDir = Path.GetDirectoryName(bridge)!;
+        if (!File.Exists(Path.Combine(bridgeDir, "libtorch.so")))
+            foreach (var lib in LibtorchInPackageCache(bridgeDir, rid))
+                NativeLibrary.Load(lib);
+
+        NativeLibrary.Load(bridge);
+        NativeLibraryPath = bridge;
+    }
+
+    static IEnumerable<string> LibtorchInPackageCache(string bridgeDir, string rid)
+    {
+        // bridgeDir = <root>/torchsharp/<ver>/runtimes/<rid>/native → <root>/libtorch-cpu-<rid>/<ver>/runtimes/<rid>/native
+        var root = new DirectoryInfo(bridgeDir).Parent?.Parent?.Parent?.Parent?.Parent;
+        if (root is null) yield break;
+        var native = root.GetDirectories("libtorch-*-" + rid)
+            .SelectMany(p => p.GetDirectories())
+            .Select(v => Path.Combine(v.FullName, "runtimes", rid, "native"))
+            .FirstOrDefault(Directory.Exists);
+        if (native is null) yield break;
+        foreach (var name in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
+        {
+            var path = Path.Combine(native, name);
+            if (File.Exists(path)) yield return path;
+        }
+    }
+
+    static string? FirstExisting(params string[] paths) => paths.FirstOrDefault(File.Exists);
+}

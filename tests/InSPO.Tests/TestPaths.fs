@@ -1,0 +1,22 @@
+/// Where tests find the repository, the shared reference data and scratch space.
+module InSPO.Tests.TestPaths
+
+open System
+open System.IO
+
+/// The repository root: the first ancestor of the test binary that holds InSPO.sln.
+let repoRoot =
+    let rec up (dir: DirectoryInfo) =
+        if isNull dir then failwith "tests: cannot find InSPO.sln above the test binary"
+        elif File.Exists(Path.Combine(dir.FullName, "InSPO.sln")) then dir.FullName
+        else up dir.Parent
+    up (DirectoryInfo AppContext.BaseDirectory)
+
+/// ../shared/data beside the repository (read-only reference data, never copied into the repo).
+let sharedData = Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", "data"))
+
+/// A fresh empty directory under the system temp folder; the caller may delete it.
+let scratchDir (name: string) =
+    let dir = Path.Combine(Path.GetTempPath(), "inspo-tests", sprintf "%s-%s" name (Guid.NewGuid().ToString("N").Substring(0, 8)))
+    Directory.CreateDirectory dir |> ignore
+    dir

@@ -1,0 +1,73 @@
+/// The `inspo` command line, declared with Argu.
+module InSPO.Cli.Arguments
+
+open Argu
+
+type OrderArg =
+    | Random
+    | Fixed
+
+type SolveArgs =
+    | [<Mandatory; AltCommandLine("-g")>] Game of game: string
+    | [<Mandatory; AltCommandLine("-d")>] Dataset of dataset: string
+    | Alpha of alpha: float
+    | Beta of beta: float
+    | Beta_Decay of rate: float
+    | Iterations of rounds: int
+    | Order of OrderArg
+    | Simultaneous
+    | Seed of seed: int
+    | Json
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Game _ -> "xor, mne, or a path to a JSON matrix-game file."
+            | Dataset _ -> "a dataset defined by the game (xor: a|b|c, mne: balanced|imbalanced) or a dataset folder (μ counted from it)."
+            | Alpha _ -> "behaviour-regularisation weight α > 0 (default: xor 0.1, other games 1)."
+            | Beta _ -> "initial entropy weight β₀ ≥ 0 (default: xor 1, other games 5); 0 switches entropy off."
+            | Beta_Decay _ -> "β is multiplied by this every round (default 0.97; 1 keeps it fixed)."
+            | Iterations _ -> "rounds of Algorithm 1 (default 300)."
+            | Order _ -> "agent order within a round (default random)."
+            | Simultaneous -> "ablation: every agent responds to its OLD teammates instead of sequentially."
+            | Seed _ -> "seed of the random update orders (default 0)."
+            | Json -> "print one JSON object (policies, expected_return, qre_gap) instead of tables."
+
+type GenerateArgs =
+    | [<Mandatory; AltCommandLine("-g")>] Game of game: string
+    | [<Mandatory; AltCommandLine("-d")>] Dataset of dataset: string
+    | [<Mandatory; AltCommandLine("-o")>] Out of folder: string
+    | Episodes of count: int
+    | Steps of length: int
+    | Seed of seed: int
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Game _ -> "xor, mne, or a path to a JSON matrix-game file."
+            | Dataset _ -> "name of a dataset the game defines (xor: a|b|c, mne: balanced|imbalanced)."
+            | Out _ -> "folder to write (replaced atomically if it exists)."
+            | Episodes _ -> "number of episodes (default 100)."
+            | Steps _ -> "steps per episode, the repeated game's length (default 50, as AlberDICE's buffers)."
+            | Seed _ -> "generator seed (default 0)."
+
+type InfoArgs =
+    | [<MainCommand; Mandatory>] Folder of folder: string
+    interface IArgParserTemplate with
+        member _.Usage = "dataset folder."
+
+type DatasetArgs =
+    | [<CliPrefix(CliPrefix.None)>] Generate of ParseResults<GenerateArgs>
+    | [<CliPrefix(CliPrefix.None)>] Info of ParseResults<InfoArgs>
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Generate _ -> "generate a matrix-game dataset from its behaviour policy."
+            | Info _ -> "print a dataset's manifest and statistics (validates it)."
+
+type InspoArgs =
+    | [<CliPrefix(CliPrefix.None)>] Solve of ParseResults<SolveArgs>
+    | [<CliPrefix(CliPrefix.None)>] Dataset of ParseResults<DatasetArgs>
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Solve _ -> "run exact tabular InSPO (Algorithm 1) on a matrix game."
+            | Dataset _ -> "generate or inspect datasets."

@@ -6,10 +6,11 @@ open System.IO
 
 /// The repository root: the first ancestor of the test binary that holds InSPO.sln.
 let repoRoot =
-    let rec up (dir: DirectoryInfo) =
-        if isNull dir then failwith "tests: cannot find InSPO.sln above the test binary"
-        elif File.Exists(Path.Combine(dir.FullName, "InSPO.sln")) then dir.FullName
-        else up dir.Parent
+    let rec up (dir: DirectoryInfo | null) =
+        match dir with
+        | null -> failwith "tests: cannot find InSPO.sln above the test binary"
+        | d when File.Exists(Path.Combine(d.FullName, "InSPO.sln")) -> d.FullName
+        | d -> up d.Parent
     up (DirectoryInfo AppContext.BaseDirectory)
 
 /// ../shared/data beside the repository (read-only reference data, never copied into the repo).

@@ -32,6 +32,10 @@ public sealed record TabularInspoOptions
     public static TabularInspoOptions ForXor => new();
     public static TabularInspoOptions ForMne => new() { Alpha = 1.0, Beta0 = 5.0 };
 
+    /// <summary>A copy with another seed and update scheme (and optionally another β₀): handy for sweeps.</summary>
+    public TabularInspoOptions With(int seed, UpdateScheme scheme, double? beta0 = null) =>
+        this with { Seed = seed, Scheme = scheme, Beta0 = beta0 ?? Beta0 };
+
     public double BetaAt(int round) => Beta0 * Math.Pow(BetaDecay, round);
 
     public void Validate()
@@ -97,7 +101,7 @@ public static class TabularInspo
         foreach (int agent in order)
         {
             int actions = game.ActionCounts[agent];
-            Span<double> agentQ = stackalloc double[actions];
+            var agentQ = new double[actions];
             for (int s = 0; s < game.States; s++)
             {
                 TeammateMarginals.AgentQ(game, qOld, s, agent, current, agentQ);             // Q^{i_{1:n}}(s, ·)

@@ -234,6 +234,7 @@ let tests =
                     Expect.equal [ for d in (at [ "shape" ] f).AsArray() -> (nonNull d).GetValue<int64>() ] shape (name + " shape")
                     Expect.equal ((at [ "sha256" ] f).GetValue<string>()) (sha256 (Path.Combine(folder, name + ".npy"))) (name + " checksum")
                     Expect.equal (List.ofArray (shapeOf folder name)) shape (name + " .npy header shape")
+                Expect.stringContains text "\"dtype\": \"<f4\"" "dtypes written as NumPy spells them, unescaped"
                 for word in [ "time"; "date"; "created"; folder ] do
                     Expect.isFalse (text.Contains word) (sprintf "no '%s' in the manifest" word)
             }

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using InSPO.Envs;
@@ -47,7 +48,13 @@ public sealed class DatasetManifest
         Fields = ordered;
     }
 
-    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, NewLine = "\n" };
+    // Relaxed escaping keeps dtypes readable ("<f4", not "\u003Cf4"); the file is data, not HTML.
+    private static readonly JsonSerializerOptions WriteOptions = new()
+    {
+        WriteIndented = true,
+        NewLine = "\n",
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>The manifest as UTF-8 JSON with snake_case keys, two-space indent, "\n" line ends.</summary>
     public byte[] ToJsonBytes()

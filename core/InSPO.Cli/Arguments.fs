@@ -63,11 +63,20 @@ type DatasetArgs =
             | Generate _ -> "generate a matrix-game dataset from its behaviour policy."
             | Info _ -> "print a dataset's manifest and statistics (validates it)."
 
+type RuntimeArgs =
+    | Device of device: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Device _ -> "auto (CUDA when available, else CPU), cpu, cuda or cuda:N (default auto)."
+
 type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Solve of ParseResults<SolveArgs>
     | [<CliPrefix(CliPrefix.None)>] Dataset of ParseResults<DatasetArgs>
+    | [<CliPrefix(CliPrefix.None)>] Runtime of ParseResults<RuntimeArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Solve _ -> "run exact tabular InSPO (Algorithm 1) on a matrix game."
             | Dataset _ -> "generate or inspect datasets."
+            | Runtime _ -> "show the device and native libraries the engine uses, and train a tiny network one step on it."

@@ -18,6 +18,7 @@ let main argv =
         match args.GetSubCommand() with
         | Solve a -> SolveCommand.run a
         | Dataset a -> DatasetCommand.run a
+        | Runtime a -> RuntimeCommand.run a
     with
     | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> printfn "%s" e.Message; 0
     | :? ArguParseException as e -> eprintfn "%s" e.Message; 2

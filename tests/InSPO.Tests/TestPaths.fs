@@ -21,3 +21,13 @@ let scratchDir (name: string) =
     let dir = Path.Combine(Path.GetTempPath(), "inspo-tests", sprintf "%s-%s" name (Guid.NewGuid().ToString("N").Substring(0, 8)))
     Directory.CreateDirectory dir |> ignore
     dir
+
+/// Runs f and returns the exception of type 'E it throws; fails the test if it throws nothing or another type.
+let catchException<'E when 'E :> exn> (f: unit -> unit) : 'E =
+    let outcome =
+        try f (); Choice1Of2()
+        with e -> Choice2Of2 e
+    match outcome with
+    | Choice2Of2 (:? 'E as e) -> e
+    | Choice2Of2 e -> failwithf "expected %s, got %s: %s" typeof<'E>.Name (e.GetType().Name) e.Message
+    | Choice1Of2 () -> failwithf "expected %s, nothing was thrown" typeof<'E>.Name

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using InSPO.Envs;
 
 namespace InSPO.Data;
 
@@ -28,23 +29,23 @@ public static class DatasetStore
     /// <summary>How one field is stored and where it lives in an <see cref="EpisodeDataset"/>.</summary>
     private sealed record FieldFormat(
         string Name, string Dtype,
-        Func<DatasetManifest, long[]> Shape,
+        Func<EnvSpec, long, long, long[]> Shape, // (environment, episodes, steps) → shape
         Func<EpisodeDataset, long[], NpyArray> ToNpy);
 
     // The order here is the order in the manifest.
     private static readonly FieldFormat[] Formats =
     [
-        new("obs", "<f4", m => [m.Episodes, m.Steps, m.Environment.Agents, m.Environment.ObservationSize],
+        new("obs", "<f4", (env, e, t) => [e, t, env.Agents, env.ObservationSize],
             (d, s) => new NpyArray(d.Observations, s)),
-        new("state", "<f4", m => [m.Episodes, m.Steps, m.Environment.StateSize],
+        new("state", "<f4", (env, e, t) => [e, t, env.StateSize],
             (d, s) => new NpyArray(d.States, s)),
-        new("actions", "<i4", m => [m.Episodes, m.Steps, m.Environment.Agents],
+        new("actions", "<i4", (env, e, t) => [e, t, env.Agents],
             (d, s) => new NpyArray(d.Actions, s)),
-        new("avail_actions", "|u1", m => [m.Episodes, m.Steps, m.Environment.Agents, m.Environment.Actions],
+        new("avail_actions", "|u1", (env, e, t) => [e, t, env.Agents, env.Actions],
             (d, s) => NpyArray.BoolsAsBytes(d.AvailableActions, s)),
-        new("reward", "<f4", m => [m.Episodes, m.Steps], (d, s) => new NpyArray(d.Rewards, s)),
-        new("terminated", "|u1", m => [m.Episodes, m.Steps], (d, s) => NpyArray.BoolsAsBytes(d.Terminated, s)),
-        new("filled", "|u1", m => [m.Episodes, m.Steps], (d, s) => NpyArray.BoolsAsBytes(d.Filled, s)),
+        new("reward", "<f4", (_, e, t) => [e, t], (d, s) => new NpyArray(d.Rewards, s)),
+        new("terminated", "|u1", (_, e, t) => [e, t], (d, s) => NpyArray.BoolsAsBytes(d.Terminated, s)),
+        new("filled", "|u1", (_, e, t) => [e, t], (d, s) => NpyArray.BoolsAsBytes(d.Filled, s)),
     ];
 
     /// <summary>The field names of the format, in manifest order.</summary>
@@ -82,12 +83,11 @@ public static class DatasetStore
         {
             Directory.CreateDirectory(temp);
             var fields = new List<KeyValuePair<string, DatasetField>>();
-            var sizes = new DatasetManifest(DatasetManifest.CurrentFormat, data.Spec, generator, seed, data.Episodes, data.Steps, []);
             foreach (var format in Formats)
             {
                 var file = format.Name + ".npy";
                 var path = Path.Combine(temp, file);
-                var array = format.ToNpy(data, format.Shape(sizes));
+                var array = format.ToNpy(data, format.Shape(data.Spec, data.Episodes, data.Steps));
                 using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
                     Npy.Write(stream, array);
@@ -169,7 +169,7 @@ public static class DatasetStore
                 throw new DatasetFormatException($"{label}: field '{format.Name}' is missing from {ManifestFile}");
             if (entry.Dtype != format.Dtype)
                 throw new DatasetFormatException($"{where}: {ManifestFile} gives dtype {entry.Dtype}, the format stores {format.Dtype}");
-            var expected = format.Shape(manifest);
+            var expected = format.Shape(manifest.Environment, manifest.Episodes, manifest.Steps);
             if (!entry.Shape.SequenceEqual(expected))
                 throw new DatasetFormatException(
                     $"{where}: {ManifestFile} gives shape {Npy.FormatShape(entry.Shape)}, but episodes {manifest.Episodes}, steps {manifest.Steps} " +
@@ -180,15 +180,18 @@ public static class DatasetStore
             var path = Path.Combine(folder, entry.File);
             if (!File.Exists(path)) throw new DatasetFormatException($"{where}: file {entry.File} is missing");
 
-            var bytes = File.ReadAllBytes(path);
-            NpyArray array;
-            using (var stream = new MemoryStream(bytes, writable: false))
-                array = Npy.Read(stream, path);
-            if (array.Dtype != entry.Dtype)
-                throw new DatasetFormatException($"{where}: {entry.File} has dtype {array.Dtype}, {ManifestFile} says {entry.Dtype}");
-            if (!array.Shape.SequenceEqual(entry.Shape))
-                throw new DatasetFormatException($"{where}: {entry.File} has shape {Npy.FormatShape(array.Shape)}, {ManifestFile} says {Npy.FormatShape(entry.Shape)}");
-            var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            // Header first (cheap, and the most specific message), then the data, then the checksum
+            // in a second pass over the file: memory stays at one copy of the array.
+            using var stream = File.OpenRead(path);
+            var header = Npy.ReadHeader(stream, path);
+            if (header.Dtype != entry.Dtype)
+                throw new DatasetFormatException($"{where}: {entry.File} has dtype {header.Dtype}, {ManifestFile} says {entry.Dtype}");
+            if (!header.Shape.SequenceEqual(entry.Shape))
+                throw new DatasetFormatException($"{where}: {entry.File} has shape {Npy.FormatShape(header.Shape)}, {ManifestFile} says {Npy.FormatShape(entry.Shape)}");
+            stream.Position = 0;
+            var array = Npy.Read(stream, path);
+            stream.Position = 0;
+            var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
             if (!string.Equals(sha, entry.Sha256, StringComparison.OrdinalIgnoreCase))
                 throw new DatasetFormatException($"{where}: checksum mismatch: {entry.File} has sha256 {sha}, {ManifestFile} says {entry.Sha256}");
             arrays[format.Name] = array;

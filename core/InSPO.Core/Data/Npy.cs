@@ -72,9 +72,9 @@ public sealed class NpyArray
         {
             case float[] f: return (float[])f.Clone();
             case double[] d:
-                return Convert(d, v => double.IsFinite(v) && Math.Abs(v) > float.MaxValue ? null : (float?)v, "float32");
-            case int[] i: return Convert(i, v => Math.Abs((long)v) > exact ? null : (float?)v, "float32 exactly");
-            case long[] l: return Convert(l, v => v > exact || v < -exact ? null : (float?)v, "float32 exactly");
+                return ConvertEach(d, v => double.IsFinite(v) && Math.Abs(v) > float.MaxValue ? null : (float?)v, "float32");
+            case int[] i: return ConvertEach(i, v => Math.Abs((long)v) > exact ? null : (float?)v, "float32 exactly");
+            case long[] l: return ConvertEach(l, v => v > exact || v < -exact ? null : (float?)v, "float32 exactly");
             case byte[] b: return Array.ConvertAll(b, v => (float)v);
             case bool[] z: return Array.ConvertAll(z, v => v ? 1f : 0f);
             default: throw new InvalidOperationException("unreachable: dtype checked in constructor");
@@ -87,11 +87,11 @@ public sealed class NpyArray
         switch (Data)
         {
             case int[] i: return (int[])i.Clone();
-            case long[] l: return Convert(l, v => v is < int.MinValue or > int.MaxValue ? null : (int?)v, "int32");
+            case long[] l: return ConvertEach(l, v => v is < int.MinValue or > int.MaxValue ? null : (int?)v, "int32");
             case byte[] b: return Array.ConvertAll(b, v => (int)v);
             case bool[] z: return Array.ConvertAll(z, v => v ? 1 : 0);
-            case float[] f: return Convert(f, v => IntegralInt32(v), "int32 (not a whole number in range)");
-            case double[] d: return Convert(d, IntegralInt32, "int32 (not a whole number in range)");
+            case float[] f: return ConvertEach(f, v => IntegralInt32(v), "int32 (not a whole number in range)");
+            case double[] d: return ConvertEach(d, IntegralInt32, "int32 (not a whole number in range)");
             default: throw new InvalidOperationException("unreachable: dtype checked in constructor");
         }
     }
@@ -102,11 +102,11 @@ public sealed class NpyArray
         switch (Data)
         {
             case bool[] z: return (bool[])z.Clone();
-            case byte[] b: return Convert(b, v => v <= 1 ? v == 1 : (bool?)null, "a boolean (0 or 1)");
-            case int[] i: return Convert(i, v => v is 0 or 1 ? v == 1 : (bool?)null, "a boolean (0 or 1)");
-            case long[] l: return Convert(l, v => v is 0 or 1 ? v == 1 : (bool?)null, "a boolean (0 or 1)");
-            case float[] f: return Convert(f, v => v is 0f or 1f ? v == 1f : (bool?)null, "a boolean (0 or 1)");
-            case double[] d: return Convert(d, v => v is 0d or 1d ? v == 1d : (bool?)null, "a boolean (0 or 1)");
+            case byte[] b: return ConvertEach(b, v => v <= 1 ? v == 1 : (bool?)null, "a boolean (0 or 1)");
+            case int[] i: return ConvertEach(i, v => v is 0 or 1 ? v == 1 : (bool?)null, "a boolean (0 or 1)");
+            case long[] l: return ConvertEach(l, v => v is 0 or 1 ? v == 1 : (bool?)null, "a boolean (0 or 1)");
+            case float[] f: return ConvertEach(f, v => v is 0f or 1f ? v == 1f : (bool?)null, "a boolean (0 or 1)");
+            case double[] d: return ConvertEach(d, v => v is 0d or 1d ? v == 1d : (bool?)null, "a boolean (0 or 1)");
             default: throw new InvalidOperationException("unreachable: dtype checked in constructor");
         }
     }
@@ -127,7 +127,7 @@ public sealed class NpyArray
     private static int? IntegralInt32(double v) =>
         Math.Floor(v) == v && v >= int.MinValue && v <= int.MaxValue ? (int)v : null;
 
-    private TOut[] Convert<TIn, TOut>(TIn[] source, Func<TIn, TOut?> convert, string target)
+    private TOut[] ConvertEach<TIn, TOut>(TIn[] source, Func<TIn, TOut?> convert, string target)
         where TOut : struct
     {
         var result = new TOut[source.Length];

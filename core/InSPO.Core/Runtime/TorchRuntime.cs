@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
@@ -57,6 +56,25 @@ public static class TorchRuntime
         Initialize();
         torch.manual_seed(seed);
         if (torch.cuda.is_available()) torch.cuda.manual_seed_all(seed);
+    }
+
+    /// <summary>Trains a 3→1 linear layer one SGD step on <paramref name="device"/> and returns the loss
+    /// before and after: proof that the native libraries load and autograd runs there.</summary>
+    public static (float Before, float After) TrainingSmokeStep(torch.Device device)
+    {
+        Initialize();
+        using var scope = torch.NewDisposeScope();
+        var generator = new torch.Generator(0, device: torch.CPU);
+        var net = torch.nn.Linear(3, 1).to(device);
+        var x = torch.rand(new long[] { 8, 3 }, generator: generator).to(device);
+        var y = x.sum(1, keepdim: true).to(device);
+        var optimizer = torch.optim.SGD(net.parameters(), 0.1);
+        float before = torch.nn.functional.mse_loss(net.forward(x), y).item<float>();
+        optimizer.zero_grad();
+        torch.nn.functional.mse_loss(net.forward(x), y).backward();
+        optimizer.step();
+        float after = torch.nn.functional.mse_loss(net.forward(x), y).item<float>();
+        return (before, after);
     }
 
     static void LoadLinuxNativeLibraries()

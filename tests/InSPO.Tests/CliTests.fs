@@ -1,0 +1,111 @@
+/// End-to-end checks of the `inspo` command: the acceptance criteria of `inspo solve` and its errors.
+module InSPO.Tests.CliTests
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text.Json
+open Expecto
+
+/// The CLI built beside the tests (same configuration; the project reference builds it first).
+let private cliDll =
+    let config = DirectoryInfo(AppContext.BaseDirectory).Parent.Name   // bin/<Configuration>/net10.0
+    Path.Combine(TestPaths.repoRoot, "core", "InSPO.Cli", "bin", config, "net10.0", "inspo.dll")
+
+/// Runs `inspo args…` and returns (exit code, stdout, stderr).
+let inspo (args: string list) =
+    if not (File.Exists cliDll) then failwithf "CLI not built: %s" cliDll
+    let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
+    psi.ArgumentList.Add cliDll
+    for a in args do psi.ArgumentList.Add a
+    use p = Process.Start psi
+    let out = p.StandardOutput.ReadToEndAsync()
+    let err = p.StandardError.ReadToEnd()
+    p.WaitForExit()
+    p.ExitCode, out.Result, err
+
+let solveJson args =
+    let code, out, err = inspo ([ "solve" ] @ args @ [ "--json" ])
+    Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+    JsonDocument.Parse(out).RootElement
+
+let private expectBadInput (args: string list) (fragment: string) =
+    let code, out, err = inspo args
+    Expect.equal code 2 "exit code 2 on bad input"
+    let lines = err.Trim().Split('\n')
+    Expect.equal lines.Length 1 (sprintf "one line on stderr, got: %s" err)
+    Expect.stringContains lines.[0] fragment "the line names the problem"
+    Expect.equal out "" "nothing on stdout"
+
+[<Tests>]
+let tests =
+    testList "cli" [
+        test "solve xor b --json: one object with policies, expected_return ≥ 0.99 and qre_gap" {
+            let r = solveJson [ "--game"; "xor"; "--dataset"; "b" ]
+            for key in [ "policies"; "expected_return"; "qre_gap" ] do
+                Expect.isTrue (fst (r.TryGetProperty key)) (sprintf "key %s" key)
+            Expect.isGreaterThanOrEqual (r.GetProperty("expected_return").GetDouble()) 0.99 "return"
+            let p0 = r.GetProperty("policies").GetProperty("agent0")
+            Expect.floatClose Accuracy.medium (p0.GetProperty("A").GetDouble() + p0.GetProperty("B").GetDouble()) 1.0 "a distribution"
+        }
+
+        test "solve xor b --simultaneous stays below 0.9" {
+            let r = solveJson [ "--game"; "xor"; "--dataset"; "b"; "--simultaneous" ]
+            Expect.isLessThan (r.GetProperty("expected_return").GetDouble()) 0.9 "return"
+        }
+
+        test "solve mne imbalanced: β = 0 ends at (A,A), decaying β > 0 at (C,C) with return ≥ 19.5" {
+            let noEntropy = solveJson [ "--game"; "mne"; "--dataset"; "imbalanced"; "--beta"; "0" ]
+            Expect.equal (noEntropy.GetProperty("joint_action").GetString()) "(A,A)" "β = 0"
+            let entropy = solveJson [ "--game"; "mne"; "--dataset"; "imbalanced"; "--beta"; "5" ]
+            Expect.equal (entropy.GetProperty("joint_action").GetString()) "(C,C)" "β₀ = 5"
+            Expect.isGreaterThanOrEqual (entropy.GetProperty("expected_return").GetDouble()) 19.5 "return"
+        }
+
+        test "solve prints the policy table and the summary line" {
+            let code, out, _ = inspo [ "solve"; "--game"; "mne"; "--dataset"; "balanced" ]
+            Expect.equal code 0 "exit code"
+            Expect.stringContains out "expected return 20.0000" "summary"
+            Expect.stringContains out "agent1" "table"
+        }
+
+        test "dataset generate writes a folder that solve and dataset info read" {
+            let folder = Path.Combine(TestPaths.scratchDir "cli", "xor-b")
+            let code, out, err = inspo [ "dataset"; "generate"; "--game"; "xor"; "--dataset"; "b"; "--out"; folder; "--seed"; "3" ]
+            Expect.equal code 0 err
+            Expect.stringContains out "100 episodes × 50 steps" "summary"
+            let r = solveJson [ "--game"; "xor"; "--dataset"; folder ]
+            Expect.equal (r.GetProperty("behaviour_source").GetString()) folder "μ counted from the folder"
+            Expect.isGreaterThanOrEqual (r.GetProperty("expected_return").GetDouble()) 0.99 "return"
+            let code2, info, _ = inspo [ "dataset"; "info"; folder ]
+            Expect.equal code2 0 "info exit code"
+            Expect.stringContains info "episodes 100, mean length 50.00" "info"
+        }
+
+        test "a bad game file gives one line naming the problem and exit 2" {
+            let path = Path.Combine(TestPaths.scratchDir "cli", "bad.json")
+            File.WriteAllText(path, """{ "agents": ["x","y"], "actions": ["a","b"], "rewards": [[1,2],[3]] }""")
+            expectBadInput [ "solve"; "--game"; path; "--dataset"; "d" ] "rewards[1]: has 1 entries, expected 2"
+            expectBadInput [ "solve"; "--game"; "/nonexistent/g.json"; "--dataset"; "d" ] "no such file"
+            expectBadInput [ "solve"; "--game"; "chess"; "--dataset"; "a" ] "unknown game 'chess'"
+        }
+
+        test "a bad dataset folder gives one line naming the problem and exit 2" {
+            expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; "/nonexistent/data" ] "/nonexistent/data"
+            let folder = TestPaths.scratchDir "cli-empty"
+            expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; folder ] "manifest"
+            expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; "z" ] "unknown dataset 'z'"
+        }
+
+        test "bad option values give one line and exit 2" {
+            expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; "a"; "--alpha"; "0" ] "α = 0 must be a positive number"
+            expectBadInput [ "runtime"; "--device"; "tpu" ] "unknown device"
+        }
+
+        test "runtime trains one step on the CPU" {
+            let code, out, err = inspo [ "runtime"; "--device"; "cpu" ]
+            Expect.equal code 0 err
+            Expect.stringContains out "device: cpu" "device"
+            Expect.stringContains out "one training step" "step"
+        }
+    ]

@@ -516,3 +516,24 @@ let determinismAndPolicyTests =
                 Expect.equal s.WinRate 0.0 (name + ": random 0 wins")
         }
     ]
+
+[<Tests>]
+let replayTests =
+    testList "smac replay" [
+        test "the replay page is self-contained and holds every step" {
+            let env = SmacEnv(map "2s3z")
+            let r = SmacReplay.Record(env, ScriptedPolicies.FocusFire, 4)
+            Expect.equal r.Steps env.EpisodeSteps "one frame per step"
+            let dir = TestPaths.scratchDir "smac-replay"
+            let path = Path.Combine(dir, "2s3z.html")
+            r.WriteHtml path
+            let html = File.ReadAllText path
+            Expect.stringStarts html "<!DOCTYPE html>" "an HTML page"
+            Expect.stringContains html "<canvas" "draws on a canvas"
+            Expect.stringContains html "\"map\":\"2s3z\"" "embeds the episode"
+            for bad in [ "http://"; "https://"; "src=" ] do
+                Expect.isFalse (html.Contains bad) (sprintf "no external resource (%s)" bad)
+            let frames = html.Split("],[").Length
+            Expect.isGreaterThan frames env.EpisodeSteps "frames and shots are embedded"
+        }
+    ]

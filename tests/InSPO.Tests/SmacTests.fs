@@ -255,6 +255,14 @@ let combatTests =
             // y 9.5 → 8.375 is still in cell row 8 (pathable); the next South probe int(8.375 − 1) = 7 is off the strip.
             close 1e-9 env.Sim.Units.[0].Y 8.375 "moved south within the strip"
             Expect.isFalse (env.IsAvailable(0, SmacEnv.South)) "south masked at the strip edge"
+            // a mover walks around a unit standing still in its way instead of pushing it: agent 1 stands
+            // dead ahead at (11, 16); after 4 East steps (4.5 of path) agent 0 is past it and agent 1 has not moved.
+            place env.Sim 0 10.0 16.0
+            place env.Sim 1 11.0 16.0
+            env.Sim.Units.[1].Health <- 45.0
+            for _ in 1 .. 4 do step env [| SmacEnv.East; SmacEnv.Stop; 0; 0; 0 |] |> ignore
+            Expect.isGreaterThan env.Sim.Units.[0].X 12.0 "walked past the blocker"
+            close 0.05 env.Sim.Units.[1].X 11.0 "the standing unit was barely pushed"
             let s = envOf "3s_vs_5z"
             keepOnly s.Sim [ 0; 3 ]
             freezeEnemies s.Sim
@@ -511,6 +519,12 @@ let determinismAndPolicyTests =
             Expect.equal r.WinRate 0.0 "random 0 wins"
             Expect.isGreaterThan an.WinRate r.WinRate "attack-nearest > random"
             Expect.isGreaterThan ff.WinRate (an.WinRate + 0.2) "focus fire clearly > attack-nearest"
+            // 5m_vs_6m: no scripted policy wins here (see SmacBenchmark.WinRateTable), but the order holds in kills.
+            let m5 = map "5m_vs_6m"
+            let k p = (SmacBenchmark.Evaluate(m5, p, 40, 0, 0)).MeanEnemiesKilled
+            let kr, kan, kff = k ScriptedPolicies.Random, k ScriptedPolicies.AttackNearest, k ScriptedPolicies.FocusFire
+            Expect.isGreaterThan kan (kr + 1.0) "5m_vs_6m: attack-nearest kills more than random"
+            Expect.isGreaterThan kff (kan + 0.5) "5m_vs_6m: focus fire kills more than attack-nearest"
             for name in [ "3s_vs_5z"; "5m_vs_6m"; "6h_vs_8z" ] do
                 let s = SmacBenchmark.Evaluate(map name, ScriptedPolicies.Random, 20, 0, 0)
                 Expect.equal s.WinRate 0.0 (name + ": random 0 wins")

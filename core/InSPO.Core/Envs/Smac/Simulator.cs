@@ -31,7 +31,7 @@ public readonly record struct AttackEvent(int Loop, int Attacker, int Target);
 /// The deterministic SMAC-lite combat simulator: a continuous 2-D map stepped in StarCraft II game
 /// loops (16 per game second, Normal speed). Per loop: (1) enemy AI target upkeep, (2) desired
 /// velocities from orders (attack orders chase until in range, then stand), (3) movement with
-/// terrain sliding, (4) pairwise separation of overlapping units, (5) cooldowns tick, (6) attacks in
+/// terrain sliding and movers sliding around units that stand still, (4) pairwise separation of overlapping units, (5) cooldowns tick, (6) attacks in
 /// a seeded random unit order (instant damage: shields first, then health minus armour, minimum 0.5;
 /// bonus per hit; next cooldown = period + uniform {−1, 0, 1, 2} loops), (7) shield and health
 /// regeneration. Units 0..Agents−1 are the agents (sorted by type, x, y as SMAC does), the rest are
@@ -56,6 +56,7 @@ public sealed class Simulator
     private SmacRng _rng;
     private readonly int[] _order;
     private readonly bool[] _moved;
+    private readonly double[] _dx, _dy;
     private readonly (double X, double Y)[] _allySpawnLayout, _enemySpawnLayout;
     private readonly UnitType[] _allyTypes, _enemyTypes;
 
@@ -67,6 +68,8 @@ public sealed class Simulator
         Units = new SimUnit[Agents + Enemies];
         _order = new int[Units.Length];
         _moved = new bool[Units.Length];
+        _dx = new double[Units.Length];
+        _dy = new double[Units.Length];
         _allyTypes = map.Allies.SelectMany(g => Enumerable.Repeat(g.Type, g.Count)).ToArray();
         _enemyTypes = map.Enemies.SelectMany(g => Enumerable.Repeat(g.Type, g.Count)).ToArray();
         _allySpawnLayout = SpawnLayout(map, _allyTypes, map.AllySpawn);
@@ -182,10 +185,11 @@ public sealed class Simulator
         for (int i = Agents; i < n; i++)
             if (units[i].Alive && units[i].Order == OrderKind.AttackMove) EnemyAi.UpdateTarget(this, i);
 
-        // (2)+(3) desired velocity and movement.
+        // (2) desired displacement this loop.
         for (int i = 0; i < n; i++)
         {
             _moved[i] = false;
+            _dx[i] = _dy[i] = 0;
             ref var u = ref units[i];
             if (!u.Alive) continue;
             double step = u.Type.SpeedPerLoop;
@@ -198,7 +202,7 @@ public sealed class Simulator
                 if (edge > u.Type.Range + 1e-9 && d > 0)
                 {
                     double go = Math.Min(step, edge - u.Type.Range + 0.01);
-                    MoveBy(ref u, dx / d * go, dy / d * go);
+                    _dx[i] = dx / d * go; _dy[i] = dy / d * go;
                     _moved[i] = true;
                 }
             }
@@ -207,12 +211,47 @@ public sealed class Simulator
                 double dx = u.GoalX - u.X, dy = u.GoalY - u.Y, d = Math.Sqrt(dx * dx + dy * dy);
                 if (d <= step)
                 {
-                    MoveBy(ref u, dx, dy);
+                    _dx[i] = dx; _dy[i] = dy;
                     if (u.Order == OrderKind.Move) u.Order = OrderKind.Idle;
                 }
-                else MoveBy(ref u, dx / d * step, dy / d * step);
+                else { _dx[i] = dx / d * step; _dy[i] = dy / d * step; }
                 _moved[i] = d > 1e-12;
             }
+        }
+
+        // (3) movement; a mover that would run into a unit standing still slides around it (tangentially,
+        // at its own speed) instead of pushing it, as SC2 units path around stationary blockers.
+        for (int i = 0; i < n; i++)
+        {
+            if (!_moved[i]) continue;
+            ref var u = ref units[i];
+            double sx = _dx[i], sy = _dy[i], len = Math.Sqrt(sx * sx + sy * sy);
+            int block = -1;
+            double worst = 0;
+            for (int j = 0; j < n; j++)
+            {
+                if (j == i || _moved[j] || !units[j].Alive) continue;
+                double rx = units[j].X - u.X - sx, ry = units[j].Y - u.Y - sy, rr = u.Type.Radius + units[j].Type.Radius;
+                double pen = rr * rr - (rx * rx + ry * ry);
+                if (pen > worst) { worst = pen; block = j; }
+            }
+            if (block >= 0)
+            {
+                double rx = units[block].X - u.X, ry = units[block].Y - u.Y, d = Math.Sqrt(rx * rx + ry * ry);
+                if (d > 1e-9)
+                {
+                    double nx = rx / d, ny = ry / d, along = sx * nx + sy * ny;
+                    if (along > 0)
+                    {
+                        double cross = nx * sy - ny * sx, side = cross >= 0 ? 1 : -1;
+                        double tx = -ny * side, ty = nx * side;
+                        double normal = Math.Min(along, Math.Max(0, d - u.Type.Radius - units[block].Type.Radius));
+                        double tang = Math.Sqrt(Math.Max(0, len * len - normal * normal));
+                        sx = nx * normal + tx * tang; sy = ny * normal + ty * tang;
+                    }
+                }
+            }
+            MoveBy(ref u, sx, sy);
         }
 
         // (4) separation: push overlapping pairs apart; a unit standing still is pushed a quarter as much.

@@ -3,10 +3,10 @@ using System.Diagnostics;
 namespace InSPO.Envs.Smac;
 
 /// <summary>Outcome of one scripted episode.</summary>
-public readonly record struct SmacEpisodeResult(double Return, bool Won, int Steps);
+public readonly record struct SmacEpisodeResult(double Return, bool Won, int Steps, int EnemiesKilled, int AgentsLost);
 
 /// <summary>Win rate and mean return of a policy on a map.</summary>
-public sealed record SmacPolicyScore(string Map, string Policy, int Episodes, double WinRate, double MeanReturn, double MeanSteps);
+public sealed record SmacPolicyScore(string Map, string Policy, int Episodes, double WinRate, double MeanReturn, double MeanSteps, double MeanEnemiesKilled);
 
 /// <summary>Simulation speed of one map under random actions.</summary>
 public sealed record SmacSpeed(string Map, int Threads, long AgentSteps, double Seconds, double AgentStepsPerSecond, double AgentStepsPerSecondPerCore);
@@ -29,7 +29,7 @@ public static class SmacBenchmark
             policy.Act(env, actions, ref rng);
             var o = env.Step(actions);
             ret += o.Reward;
-            if (o.Done) return new SmacEpisodeResult(ret, env.BattleWon, env.EpisodeSteps);
+            if (o.Done) return new SmacEpisodeResult(ret, env.BattleWon, env.EpisodeSteps, (int)env.Info["dead_enemies"], (int)env.Info["dead_allies"]);
         }
     }
 
@@ -41,7 +41,7 @@ public static class SmacBenchmark
         var opts = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
         Parallel.For(0, episodes, opts, () => new SmacEnv(map), (i, _, env) => { results[i] = RunEpisode(env, policy, seed + i); return env; }, _ => { });
         return new SmacPolicyScore(map.Name, policy.Name, episodes,
-            results.Count(r => r.Won) / (double)episodes, results.Average(r => r.Return), results.Average(r => r.Steps));
+            results.Count(r => r.Won) / (double)episodes, results.Average(r => r.Return), results.Average(r => r.Steps), results.Average(r => r.EnemiesKilled));
     }
 
     /// <summary>The win-rate table: every built-in map × random, attack-nearest, focus-fire (200 episodes each by default).</summary>
@@ -52,9 +52,9 @@ public static class SmacBenchmark
     public static string Format(IEnumerable<SmacPolicyScore> scores)
     {
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine($"{"map",-10} {"policy",-15} {"episodes",8} {"win rate",9} {"return",8} {"steps",7}");
+        sb.AppendLine($"{"map",-10} {"policy",-15} {"episodes",8} {"win rate",9} {"return",8} {"steps",7} {"kills",6}");
         foreach (var s in scores)
-            sb.AppendLine($"{s.Map,-10} {s.Policy,-15} {s.Episodes,8} {s.WinRate,9:F3} {s.MeanReturn,8:F2} {s.MeanSteps,7:F1}");
+            sb.AppendLine($"{s.Map,-10} {s.Policy,-15} {s.Episodes,8} {s.WinRate,9:F3} {s.MeanReturn,8:F2} {s.MeanSteps,7:F1} {s.MeanEnemiesKilled,6:F2}");
         return sb.ToString();
     }
 

@@ -109,9 +109,6 @@ let unitAndMapTests =
             let env = SmacEnv(path)
             // 3 agents, 6+3 actions, obs 4 + 3·5 + 2·5 + 1 = 30, state 3·4 + 3·3 + 3·9 = 48
             Expect.equal env.Spec (EnvSpec("3m", 3, 9, 30, 48, 60)) "3m spec"
-            let bad json =
-                let e = Expect.throwsT<FormatException> (fun () -> SmacMaps.Parse(json, "m.json") |> ignore)
-                ()
             let msg json =
                 try SmacMaps.Parse(json, "m.json") |> ignore; "" with :? FormatException as e -> e.Message
             let m1 = msg """{ "name": "x", "episode_limit": 10, "enemies": [ { "type": "marine", "count": 1 } ], "ally_spawn": [1,1], "enemy_spawn": [2,2] }"""
@@ -122,6 +119,10 @@ let unitAndMapTests =
             let m3 = msg "{ not json"
             Expect.stringStarts m3 "m.json: invalid JSON" "syntax"
             Expect.throwsT<ArgumentException> (fun () -> SmacMaps.Get "7m" |> ignore) "unknown name"
+            // a built-in map written to a file loads back to the same sizes
+            let copy = Path.Combine(dir, "6h.json")
+            File.WriteAllText(copy, SmacMaps.BuiltInJson "6h_vs_8z")
+            Expect.equal (SmacEnv(copy).Spec) (SmacEnv(map "6h_vs_8z").Spec) "round trip through a file"
         }
     ]
 

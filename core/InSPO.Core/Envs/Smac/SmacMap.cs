@@ -101,6 +101,16 @@ public static class SmacMaps
           "unit_type_bits": 0 }
         """;
 
+    /// <summary>The JSON text of a built-in map: a template for user map files.</summary>
+    public static string BuiltInJson(string name) => name switch
+    {
+        "2s3z" => Json2s3z,
+        "3s_vs_5z" => Json3s_vs_5z,
+        "5m_vs_6m" => Json5m_vs_6m,
+        "6h_vs_8z" => Json6h_vs_8z,
+        _ => throw new ArgumentException($"unknown built-in SMAC map '{name}' (built-in: {string.Join(", ", Names)})"),
+    };
+
     /// <summary>The four built-in maps, by name.</summary>
     public static readonly IReadOnlyDictionary<string, SmacMap> BuiltIn = new[]
     {

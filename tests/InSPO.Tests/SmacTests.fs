@@ -216,10 +216,11 @@ let combatTests =
                 freezeEnemies sim
                 place sim 0 10.0 16.0
                 place sim 5 14.0 16.0
-                sim.AttackLog <- Collections.Generic.List<AttackEvent>()
+                let log = Collections.Generic.List<AttackEvent>()
+                sim.AttackLog <- log
                 sim.OrderAttack(0, 5)
                 sim.Advance 20
-                let loops = [ for e in sim.AttackLog -> e.Loop ]
+                let loops = [ for e in log -> e.Loop ]
                 Expect.equal loops.Head 0 "first shot at once"
                 Expect.isTrue (loops.[1] >= 13 && loops.[1] <= 16) (sprintf "second shot at loop %d" loops.[1])
         }

@@ -79,7 +79,7 @@ public sealed class BatchedSmacEnv
         }
     }
 
-    /// <summary>Resets every environment, starting a new seed sequence at <paramref name="episodeIndex"/> 0.</summary>
+    /// <summary>Resets every environment, restarting each seed sequence at its first episode.</summary>
     public void ResetAll()
     {
         for (int i = 0; i < Count; i++) { _episodeIndex[i] = 0; _envs[i].Reset(EpisodeSeed(i)); }

@@ -27,6 +27,7 @@ public sealed class BatchedSmacEnv
         _actions = new int[count * Spec.Agents];
         _outcomes = new StepOutcome[count];
         _episodeIndex = new int[count];
+        LastEpisodeWon = new bool[count];
         _seed = seed;
         Threads = threads > 0 ? threads : Math.Max(1, Math.Min(Environment.ProcessorCount, count / 16));
         for (int i = 0; i < count; i++) _envs[i].Reset(EpisodeSeed(i));
@@ -42,16 +43,15 @@ public sealed class BatchedSmacEnv
     /// <summary>The seed of environment <paramref name="i"/>'s current episode.</summary>
     public int EpisodeSeed(int i) => _seed + i + _episodeIndex[i] * Count;
 
-    /// <summary>Battle won flags and returns are read from the environments (<see cref="SmacEnv.BattleWon"/>) before
-    /// auto-reset; this array holds, per environment, whether its last finished episode was won.</summary>
-    public bool[] LastEpisodeWon { get; private set; } = [];
+    /// <summary>Per environment, whether its last finished episode was won (read before auto-reset wipes
+    /// <see cref="SmacEnv.BattleWon"/>); false until one has finished.</summary>
+    public bool[] LastEpisodeWon { get; }
 
     /// <summary>Steps every environment with its agents' actions (Count × Agents) and writes one outcome per environment.
     /// Environments that are done and not auto-reset must not be stepped: pass any actions, their outcome repeats Done.</summary>
     public void Step(ReadOnlySpan<int> actions, Span<StepOutcome> outcomes)
     {
         if (actions.Length != _actions.Length) throw new ArgumentException($"expected {_actions.Length} actions (envs × agents)");
-        if (LastEpisodeWon.Length != Count) LastEpisodeWon = new bool[Count];
         actions.CopyTo(_actions);
         if (Threads <= 1) StepRange(0, Count);
         else

@@ -514,6 +514,22 @@ let determinismAndPolicyTests =
             Expect.equal (run 1) (run 3) "1 thread = 3 threads"
         }
 
+        test "batched auto-reset starts env i's next episode with seed + i + count" {
+            let m = map "5m_vs_6m"
+            let b = BatchedSmacEnv(m, 3, 10, 1)
+            let acts = Array.zeroCreate (3 * 5)
+            let outs = Array.zeroCreate 3
+            let rngs = Array.init 3 (fun i -> SmacRng(uint64 i))
+            let mutable ended = false
+            while not ended do
+                for i in 0 .. 2 do ScriptedPolicies.FocusFire.Act(b.[i], Span(acts, i * 5, 5), &rngs.[i])
+                b.Step(ReadOnlySpan acts, Span outs)
+                ended <- outs.[1].Done
+            Expect.equal (b.EpisodeSeed 1) (10 + 1 + 3) "env 1's second episode seed"
+            Expect.equal b.[1].EpisodeSteps 0 "env 1 was reset"
+            Expect.isFalse b.LastEpisodeWon.[1] "focus fire loses 5m_vs_6m here"
+        }
+
         test "random never wins; focus fire beats attack-nearest beats random on 2s3z" {
             let m = map "2s3z"
             let score p = SmacBenchmark.Evaluate(m, p, 40, 0, 0)

@@ -9,7 +9,7 @@ open Expecto
 
 /// The CLI built beside the tests (same configuration; the project reference builds it first).
 let private cliDll =
-    let config = DirectoryInfo(AppContext.BaseDirectory).Parent.Name   // bin/<Configuration>/net10.0
+    let config = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/', '\\')))   // bin/<Configuration>/net10.0
     Path.Combine(TestPaths.repoRoot, "core", "InSPO.Cli", "bin", config, "net10.0", "inspo.dll")
 
 /// Runs `inspo args…` and returns (exit code, stdout, stderr).
@@ -18,7 +18,7 @@ let inspo (args: string list) =
     let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
     psi.ArgumentList.Add cliDll
     for a in args do psi.ArgumentList.Add a
-    use p = Process.Start psi
+    use p = match Process.Start psi with null -> failwith "could not start dotnet" | p -> p
     let out = p.StandardOutput.ReadToEndAsync()
     let err = p.StandardError.ReadToEnd()
     p.WaitForExit()

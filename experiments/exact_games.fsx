@@ -2,10 +2,9 @@
 // beside the paper's values. Run: `dotnet fsi experiments/exact_games.fsx` (after a Release build),
 // or `dotnet fsi build.fsx -t Quick`.
 #load "../scripts/InSPO.fsx"
-#load "../scripts/Tables.fsx"
-#load "../scripts/PaperTargets.fsx"
 
 open InSPO.Envs
+open InSPO.Scripting
 open InSPO.Tabular
 
 /// Exact return of the behaviour policy μ itself: tabular BC with unlimited data.

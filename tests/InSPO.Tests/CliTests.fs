@@ -9,7 +9,7 @@ open Expecto
 
 /// The CLI built beside the tests (same configuration; the project reference builds it first).
 let private cliDll =
-    let config = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/', '\\')))   // bin/<Configuration>/net10.0
+    let config = (AppContext.BaseDirectory.TrimEnd('/').Split('/') |> Array.rev).[1]   // bin/<Configuration>/net10.0
     Path.Combine(TestPaths.repoRoot, "core", "InSPO.Cli", "bin", config, "net10.0", "inspo.dll")
 
 /// Runs `inspo args…` and returns (exit code, stdout, stderr).

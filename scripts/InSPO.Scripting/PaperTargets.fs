@@ -1,3 +1,5 @@
+module InSPO.Scripting.PaperTargets
+
 // Values the paper reports (SPEC 7), printed BESIDE our results as targets, never in their place.
 
 /// Table 1 (XOR, per-step return, mean ± std over 5 seeds), by dataset then algorithm.

@@ -1,3 +1,5 @@
+module InSPO.Scripting.Tables
+
 // Plain-text tables for experiment reports: Markdown now (LaTeX joins it with the neural tables).
 
 /// A Markdown table: header row, separator, one line per row. Columns after the first are right-aligned.

@@ -1,0 +1,44 @@
+namespace InSPO.Training;
+
+/// <summary>
+/// One cell of an experiment: which environment, dataset, algorithm, hyperparameters, seed and
+/// budget profile. Everything a run needs to be reproduced, and the key under which its result
+/// is stored (so finished cells are skipped on a rerun).
+/// </summary>
+/// <param name="Env">Environment name: "xor", "mne", later "bridge", SMAC maps.</param>
+/// <param name="Dataset">Dataset name the environment defines (xor: a|b|c; mne: balanced|imbalanced) or a dataset folder.</param>
+/// <param name="Algorithm">"inspo" or "bc" (later "omar", "cfcql", "omiga", "alberdice").</param>
+/// <param name="Seed">Seed of everything random in the run (data order, initialisation, evaluation).</param>
+/// <param name="Profile">Budget: "smoke" (CI, seconds), "quick" (CPU, minutes), "paper" (full budget).</param>
+/// <param name="Device">"cpu", "cuda", "cuda:N" or "auto".</param>
+/// <param name="Hyperparameters">Overrides of the algorithm's defaults, by option name (e.g. "alpha", "beta0",
+/// "entropy" (0/1), "sequential" (0/1)). Part of the cell's identity.</param>
+/// <param name="OutputRoot">Folder under which run folders are written (default "runs").</param>
+public sealed record RunSpec(
+    string Env,
+    string Dataset,
+    string Algorithm,
+    int Seed,
+    string Profile,
+    string Device = "cpu",
+    IReadOnlyDictionary<string, double>? Hyperparameters = null,
+    string? OutputRoot = null);
+
+/// <summary>What a finished run reports.</summary>
+/// <param name="Metrics">By name: "return" (the table value: for matrix games the exact expected per-step
+/// return of the final joint policy), "return_sampled" (mean of the evaluation episodes), and what else
+/// the environment reports ("return_normalised", "win_rate").</param>
+/// <param name="FinalPolicy">Per agent, the final action distribution in the matrix game's single state
+/// (for heat maps); empty for other environments.</param>
+/// <param name="WallSeconds">Training plus evaluation time.</param>
+/// <param name="Steps">Gradient steps taken.</param>
+/// <param name="RecordPath">The run record (JSON) on disk.</param>
+public sealed record RunResult(
+    RunSpec Spec,
+    IReadOnlyDictionary<string, double> Metrics,
+    double[][] FinalPolicy,
+    double WallSeconds,
+    long Steps,
+    string Device,
+    string? Commit,
+    string RecordPath);

@@ -2,6 +2,8 @@
 //   Build   restore tools and packages, build the solution (Release)
 //   Test    Build, then run every Expecto test; prints `tests: N passed, N failed`
 //   Quick   Build, then the main job: the exact solutions of XOR and M-NE (experiments/exact_games.fsx)
+//   BenchSim    SMAC-lite agent-steps per second per core, every map, random actions
+//   SmacScores  SMAC-lite win rates of the scripted policies (200 episodes per map and policy)
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.Core.Process, 5.20.3"
 
@@ -69,7 +71,16 @@ Target.create "Test" (fun _ ->
 
 Target.create "Quick" (fun _ -> fsiScript "experiments/exact_games.fsx" [])
 
+/// Runs the built `inspo` command.
+let inspo args = dotnet ([ sprintf "core/InSPO.Cli/bin/%s/net10.0/inspo.dll" configuration ] @ args)
+
+Target.create "BenchSim" (fun _ -> inspo [ "smac"; "bench"; "--seconds"; "3"; "--threads"; "1" ])
+
+Target.create "SmacScores" (fun _ -> inspo [ "smac"; "scores"; "--episodes"; "200" ])
+
 "Restore" ==> "Build" ==> "Test" |> ignore
 "Build" ==> "Quick" |> ignore
+"Build" ==> "BenchSim" |> ignore
+"Build" ==> "SmacScores" |> ignore
 
 Target.runOrDefaultWithArguments "Build"

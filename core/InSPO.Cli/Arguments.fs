@@ -70,13 +70,61 @@ type RuntimeArgs =
             match a with
             | Device _ -> "auto (CUDA when available, else CPU), cpu, cuda or cuda:N (default auto)."
 
+type SmacReplayArgs =
+    | [<Mandatory>] Map of map: string
+    | Policy of policy: string
+    | Seed of seed: int
+    | [<Mandatory; AltCommandLine("-o")>] Out of file: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Map _ -> "2s3z, 3s_vs_5z, 5m_vs_6m, 6h_vs_8z or a JSON map file."
+            | Policy _ -> "scripted policy: random, attack-nearest or focus-fire (default focus-fire)."
+            | Seed _ -> "episode seed (default 0)."
+            | Out _ -> "HTML file to write (self-contained, opens offline)."
+
+type SmacScoresArgs =
+    | Episodes of count: int
+    | Seed of seed: int
+    | Threads of count: int
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Episodes _ -> "episodes per map and policy (default 200)."
+            | Seed _ -> "first episode seed (default 0)."
+            | Threads _ -> "worker threads (default: all cores)."
+
+type SmacBenchArgs =
+    | Seconds of seconds: float
+    | Threads of count: int
+    | Envs of count: int
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Seconds _ -> "measuring time per map (default 2)."
+            | Threads _ -> "worker threads (default 1)."
+            | Envs _ -> "environments stepped together (default 64)."
+
+type SmacArgs =
+    | [<CliPrefix(CliPrefix.None)>] Replay of ParseResults<SmacReplayArgs>
+    | [<CliPrefix(CliPrefix.None)>] Scores of ParseResults<SmacScoresArgs>
+    | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<SmacBenchArgs>
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Replay _ -> "record one episode of a scripted policy as an animated HTML page."
+            | Scores _ -> "win rate and return of the scripted policies on every map."
+            | Bench _ -> "agent-steps per second per core of every map under random actions."
+
 type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Solve of ParseResults<SolveArgs>
     | [<CliPrefix(CliPrefix.None)>] Dataset of ParseResults<DatasetArgs>
     | [<CliPrefix(CliPrefix.None)>] Runtime of ParseResults<RuntimeArgs>
+    | [<CliPrefix(CliPrefix.None)>] Smac of ParseResults<SmacArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Solve _ -> "run exact tabular InSPO (Algorithm 1) on a matrix game."
             | Dataset _ -> "generate or inspect datasets."
+            | Smac _ -> "SMAC-lite: replays, scripted-policy scores, simulator speed."
             | Runtime _ -> "show the device and native libraries the engine uses, and train a tiny network one step on it."

@@ -8,10 +8,10 @@ let run (args: ParseResults<DatasetArgs>) =
     match args.GetSubCommand() with
     | Generate g ->
         let game = InSPO.Envs.MatrixGames.Resolve(g.GetResult GenerateArgs.Game)
-        let out = g.GetResult Out
+        let out = g.GetResult GenerateArgs.Out
         let data =
             InSPO.Data.MatrixGameDatasets.Generate(
-                game, g.GetResult GenerateArgs.Dataset, g.GetResult(Episodes, 100), g.GetResult(Steps, 50), g.GetResult(GenerateArgs.Seed, 0), out)
+                game, g.GetResult GenerateArgs.Dataset, g.GetResult(GenerateArgs.Episodes, 100), g.GetResult(GenerateArgs.Steps, 50), g.GetResult(GenerateArgs.Seed, 0), out)
         printfn "wrote %s: %d episodes × %d steps of %s dataset '%s'" out data.Episodes (data.Steps - 1) game.Name (g.GetResult GenerateArgs.Dataset)
         0
     | Info i ->

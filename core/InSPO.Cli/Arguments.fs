@@ -42,10 +42,10 @@ type GenerateArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Game _ -> "xor, mne, or a path to a JSON matrix-game file."
-            | Dataset _ -> "name of a dataset the game defines (xor: a|b|c, mne: balanced|imbalanced)."
+            | Game _ -> "xor, mne, bridge, or a path to a JSON matrix-game file."
+            | Dataset _ -> "a dataset the game defines (xor: a|b|c, mne: balanced|imbalanced, bridge: optimal|mixed)."
             | Out _ -> "folder to write (replaced atomically if it exists)."
-            | Episodes _ -> "number of episodes (default 100)."
+            | Episodes _ -> "number of episodes (default: matrix games 100, bridge 500 optimal / 1000 mixed)."
             | Steps _ -> "steps per episode, the repeated game's length (default 50, as AlberDICE's buffers)."
             | Seed _ -> "generator seed (default 0)."
 
@@ -53,6 +53,24 @@ type InfoArgs =
     | [<MainCommand; Mandatory>] Folder of folder: string
     interface IArgParserTemplate with
         member _.Usage = "dataset folder."
+
+type PymarlImportArgs =
+    | [<MainCommand; Mandatory>] Folder of folder: string
+    | [<Mandatory; AltCommandLine("-o")>] Out of dataset: string
+    | Env of name: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Folder _ -> "PyMARL episode-buffer folder (obs, state, actions, avail_actions, reward, terminated, filled .npy)."
+            | Out _ -> "dataset folder to write."
+            | Env _ -> "environment name to record (default: the buffer folder's parent name, e.g. bridge)."
+
+type ImportArgs =
+    | [<CliPrefix(CliPrefix.None)>] Pymarl of ParseResults<PymarlImportArgs>
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Pymarl _ -> "import a PyMARL episode buffer (e.g. AlberDICE's Bridge and XOR buffers)."
 
 type DatasetArgs =
     | [<CliPrefix(CliPrefix.None)>] Generate of ParseResults<GenerateArgs>
@@ -120,11 +138,13 @@ type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Solve of ParseResults<SolveArgs>
     | [<CliPrefix(CliPrefix.None)>] Dataset of ParseResults<DatasetArgs>
     | [<CliPrefix(CliPrefix.None)>] Runtime of ParseResults<RuntimeArgs>
+    | [<CliPrefix(CliPrefix.None)>] Import of ParseResults<ImportArgs>
     | [<CliPrefix(CliPrefix.None)>] Smac of ParseResults<SmacArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Solve _ -> "run exact tabular InSPO (Algorithm 1) on a matrix game."
             | Dataset _ -> "generate or inspect datasets."
+            | Import _ -> "import datasets from other formats into the project's format."
             | Smac _ -> "SMAC-lite: replays, scripted-policy scores, simulator speed."
             | Runtime _ -> "show the device and native libraries the engine uses, and train a tiny network one step on it."

@@ -19,6 +19,7 @@ let main argv =
         | Solve a -> SolveCommand.run a
         | Dataset a -> DatasetCommand.run a
         | Runtime a -> RuntimeCommand.run a
+        | Import a -> DatasetCommand.import a
         | Smac a -> SmacCommand.run a
     with
     | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> printfn "%s" e.Message; 0

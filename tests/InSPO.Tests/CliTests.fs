@@ -82,6 +82,26 @@ let tests =
             Expect.stringContains info "episodes 100, mean length 50.00" "info"
         }
 
+        test "import pymarl reads AlberDICE's Bridge buffer; dataset info reports the reference statistics" {
+            let buffer = System.IO.Path.Combine(TestPaths.sharedData, "bridge", "optimal")
+            if not (Directory.Exists buffer) then skiptestf "reference data %s is absent" buffer
+            let out = Path.Combine(TestPaths.scratchDir "cli", "bridge-optimal")
+            let code, text, err = inspo [ "import"; "pymarl"; buffer; "--out"; out ]
+            Expect.equal code 0 err
+            Expect.stringContains text "500 episodes of bridge (limit 50)" "summary"
+            let _, info, _ = inspo [ "dataset"; "info"; out ]
+            Expect.stringContains info "episodes 500, mean length 8.00, return mean -1.2620 (min -1.2904, max -1.2355)" "statistics"
+            expectBadInput [ "import"; "pymarl"; "/nonexistent/buffer"; "--out"; out ] "/nonexistent/buffer: folder does not exist"
+        }
+
+        test "dataset generate writes Bridge's optimal and mixed datasets" {
+            let out = Path.Combine(TestPaths.scratchDir "cli", "bridge-mixed")
+            let code, text, err = inspo [ "dataset"; "generate"; "--game"; "bridge"; "--dataset"; "mixed"; "--out"; out ]
+            Expect.equal code 0 err
+            Expect.stringContains text "1000 episodes of bridge dataset 'mixed'" "summary"
+            expectBadInput [ "dataset"; "generate"; "--game"; "bridge"; "--dataset"; "best"; "--out"; out ] "unknown Bridge dataset 'best'"
+        }
+
         test "a bad game file gives one line naming the problem and exit 2" {
             let path = Path.Combine(TestPaths.scratchDir "cli", "bad.json")
             File.WriteAllText(path, """{ "agents": ["x","y"], "actions": ["a","b"], "rewards": [[1,2],[3]] }""")

@@ -100,6 +100,19 @@ public sealed class EpisodeDataset
             new float[slots], new bool[slots], new bool[slots]);
     }
 
+    /// <summary>The episodes of <paramref name="first"/> followed by those of <paramref name="second"/>
+    /// (same environment sizes required).</summary>
+    public static EpisodeDataset Concatenate(EpisodeDataset first, EpisodeDataset second)
+    {
+        if (first.Spec != second.Spec)
+            throw new ArgumentException($"cannot concatenate datasets of different environments: {first.Spec} and {second.Spec}");
+        static T[] Join<T>(T[] a, T[] b) => [.. a, .. b];
+        return new EpisodeDataset(first.Spec, first.Episodes + second.Episodes,
+            Join(first.Observations, second.Observations), Join(first.States, second.States),
+            Join(first.Actions, second.Actions), Join(first.AvailableActions, second.AvailableActions),
+            Join(first.Rewards, second.Rewards), Join(first.Terminated, second.Terminated), Join(first.Filled, second.Filled));
+    }
+
     private static void CheckLength(Array array, long expected, string name, string layout)
     {
         ArgumentNullException.ThrowIfNull(array, name);

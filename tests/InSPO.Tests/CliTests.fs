@@ -2,7 +2,6 @@
 module InSPO.Tests.CliTests
 
 open System
-open System.Diagnostics
 open System.IO
 open System.Text.Json
 open Expecto
@@ -15,14 +14,7 @@ let private cliDll =
 /// Runs `inspo args…` and returns (exit code, stdout, stderr).
 let inspo (args: string list) =
     if not (File.Exists cliDll) then failwithf "CLI not built: %s" cliDll
-    let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
-    psi.ArgumentList.Add cliDll
-    for a in args do psi.ArgumentList.Add a
-    use p = match Process.Start psi with null -> failwith "could not start dotnet" | p -> p
-    let out = p.StandardOutput.ReadToEndAsync()
-    let err = p.StandardError.ReadToEnd()
-    p.WaitForExit()
-    p.ExitCode, out.Result, err
+    TestPaths.runDotnet TestPaths.repoRoot (cliDll :: args)
 
 let solveJson args =
     let code, out, err = inspo ([ "solve" ] @ args @ [ "--json" ])

@@ -1,7 +1,6 @@
 /// Each experiment script runs under `dotnet fsi` against the Release build (CI's smoke runs).
 module InSPO.Tests.ExperimentSmokeTests
 
-open System.Diagnostics
 open System.IO
 open Expecto
 
@@ -12,14 +11,7 @@ let private scriptingDll =
 let runScript (relativePath: string) =
     if not (File.Exists scriptingDll) then
         failwithf "scripts need the Release build (%s missing): run `dotnet fsi build.fsx -t Build`" scriptingDll
-    let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath())
-    psi.ArgumentList.Add "fsi"
-    psi.ArgumentList.Add(Path.Combine(TestPaths.repoRoot, relativePath))
-    use p = match Process.Start psi with null -> failwith "could not start dotnet" | p -> p
-    let out = p.StandardOutput.ReadToEndAsync()
-    let err = p.StandardError.ReadToEnd()
-    p.WaitForExit()
-    p.ExitCode, out.Result, err
+    TestPaths.runDotnet (Path.GetTempPath()) [ "fsi"; Path.Combine(TestPaths.repoRoot, relativePath) ]
 
 [<Tests>]
 let tests =

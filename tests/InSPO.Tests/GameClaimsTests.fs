@@ -147,6 +147,16 @@ let t7 =
             Expect.isLessThan (run UpdateScheme.Simultaneous).ExpectedReturn 0.9 "simultaneous return"
             Expect.isGreaterThanOrEqual (run UpdateScheme.Sequential).ExpectedReturn 0.99 "sequential return"
         }
+        // The paper's own datasets: AlberDICE's XOR buffers (SPEC 5.1), μ counted from them.
+        for name, folder, simultaneousBelow in [ "a", "buffer_02_20", -1.9; "b", "buffer_00_02_20", 0.9; "c", "buffer_random", -1.9 ] do
+            test (sprintf "the paper's XOR (%s) buffer: sequential ≥ 0.99, simultaneous < %g" name simultaneousBelow) {
+                let path = IO.Path.Combine(TestPaths.sharedData, "xor_alberdice", folder)
+                if not (IO.Directory.Exists path) then skiptestf "reference data %s is absent" path
+                let mu = BehaviourEstimate.FromDataset(PymarlImporter.Import(path, "xor"), MatrixGames.Xor)
+                let run scheme = TabularInspo.Run(MatrixGames.Xor.Tabular, mu, TabularInspoOptions.ForXor.With(0, scheme))
+                Expect.isGreaterThanOrEqual (run UpdateScheme.Sequential).ExpectedReturn 0.99 "sequential"
+                Expect.isLessThan (run UpdateScheme.Simultaneous).ExpectedReturn simultaneousBelow "simultaneous"
+            }
     ]
 
 // ---------------------------------------------------------------- T8

@@ -227,3 +227,16 @@ let envOr name (fallback: string) =
     match Environment.GetEnvironmentVariable name with
     | null | "" -> fallback
     | v -> v
+
+/// The experiment as the environment asks for it: profile from INSPO_PROFILE (else its own), run
+/// records under INSPO_RUNS (else `<root>/runs`), reports under INSPO_REPORTS (else `<root>/reports`).
+/// Scripts pass their repository root (`__SOURCE_DIRECTORY__ + "/.."`); both folders are git-ignored.
+let withEnvironment (root: string) (e: Experiment) =
+    { e with
+        Profile = envOr "INSPO_PROFILE" e.Profile
+        RunsRoot = Some(Path.GetFullPath(envOr "INSPO_RUNS" (Path.Combine(root, "runs"))))
+        ReportsRoot = Path.GetFullPath(envOr "INSPO_REPORTS" (Path.Combine(root, "reports"))) }
+
+/// How many cells failed (scripts exit with 1 when any did, after writing what they have).
+let failures (results: Results) =
+    results.Cells |> List.filter (fun c -> match c.Outcome with Failed _ -> true | _ -> false) |> List.length

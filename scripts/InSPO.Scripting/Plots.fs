@@ -143,3 +143,12 @@ let figure (dir: string) (name: string) (title: string) (actions: string list) (
         | Ok png -> printfn "written: %s" png
         | Error why -> printfn "no PNG for %s: %s" name why
     htmlPath
+
+/// One panel per column of an experiment: the joint policy of the given dataset and seed, or an empty
+/// panel (titled "… (no result)") for a column that did not run or failed.
+let panelsOf (results: Experiment.Results) dataset seed =
+    Experiment.variants results.Experiment
+    |> List.map (fun v ->
+        match Experiment.find results dataset v.Label seed with
+        | Some r when r.FinalPolicy.Length = 2 -> panelOf v.Label r.FinalPolicy
+        | _ -> emptyPanel (v.Label + " (no result)"))

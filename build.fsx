@@ -110,12 +110,28 @@ Target.create "Quick" (fun _ ->
     for script in [ "table1_xor"; "table2_mne"; "fig3_xor_policies"; "fig5_ablations" ] do
         experimentScript [ "INSPO_PROFILE", "quick" ] (sprintf "experiments/%s.fsx" script))
 
+/// The fields of one CSV line ("…" quotes a field holding commas; "" inside is a quote).
+let csvFields (line: string) =
+    let fields = ResizeArray<string>()
+    let field = Text.StringBuilder()
+    let mutable quoted = false
+    let mutable i = 0
+    while i < line.Length do
+        match line.[i] with
+        | '"' when quoted && i + 1 < line.Length && line.[i + 1] = '"' -> field.Append '"' |> ignore; i <- i + 1
+        | '"' -> quoted <- not quoted
+        | ',' when not quoted -> fields.Add(field.ToString()); field.Clear() |> ignore
+        | c -> field.Append c |> ignore
+        i <- i + 1
+    fields.Add(field.ToString())
+    List.ofSeq fields
+
 /// Per-run lines of an experiment's runs CSV (written by Tables.report): column → value.
 let runRows (csv: string) =
     match File.ReadAllLines csv |> List.ofArray with
     | header :: rows ->
-        let names = header.Split ','
-        rows |> List.map (fun r -> Array.zip names (r.Split ',') |> Map.ofArray)
+        let names = csvFields header
+        rows |> List.map (fun r -> List.zip names (csvFields r) |> Map.ofList)
     | [] -> []
 
 Target.create "Bench" (fun _ ->

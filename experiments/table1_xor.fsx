@@ -1,7 +1,8 @@
 // Table 1: XOR, datasets (a) (b) (c) × BC, OMAR, AlberDICE, CFCQL, OMIGA, InSPO, 5 seeds, beside the
 // paper's values. Baselines the engine does not have yet are shown empty with the paper's value beside.
 // Run: `dotnet fsi experiments/table1_xor.fsx` (after a Release build), or `dotnet fsi build.fsx -t Table1`.
-// INSPO_PROFILE (smoke | quick | paper, default quick), INSPO_RUNS and INSPO_REPORTS override the defaults.
+// INSPO_PROFILE (smoke | quick | paper, default quick), INSPO_DEVICE (cpu | cuda | auto, default cpu),
+// INSPO_RUNS and INSPO_REPORTS (default runs/ and reports/ in the repository) override the defaults.
 #load "../scripts/InSPO.fsx"
 
 open InSPO.Scripting

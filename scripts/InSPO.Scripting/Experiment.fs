@@ -228,12 +228,14 @@ let envOr name (fallback: string) =
     | null | "" -> fallback
     | v -> v
 
-/// The experiment as the environment asks for it: profile from INSPO_PROFILE (else its own), run
-/// records under INSPO_RUNS (else `<root>/runs`), reports under INSPO_REPORTS (else `<root>/reports`).
-/// Scripts pass their repository root (`__SOURCE_DIRECTORY__ + "/.."`); both folders are git-ignored.
+/// The experiment as the environment asks for it: profile from INSPO_PROFILE and device from
+/// INSPO_DEVICE (else its own), run records under INSPO_RUNS (else `<root>/runs`), reports under
+/// INSPO_REPORTS (else `<root>/reports`). Scripts pass their repository root
+/// (`__SOURCE_DIRECTORY__ + "/.."`); both folders are git-ignored.
 let withEnvironment (root: string) (e: Experiment) =
     { e with
         Profile = envOr "INSPO_PROFILE" e.Profile
+        Device = envOr "INSPO_DEVICE" e.Device
         RunsRoot = Some(Path.GetFullPath(envOr "INSPO_RUNS" (Path.Combine(root, "runs"))))
         ReportsRoot = Path.GetFullPath(envOr "INSPO_REPORTS" (Path.Combine(root, "reports"))) }
 

@@ -1,9 +1,14 @@
 // InSPO.NET build script: `dotnet fsi build.fsx -t <Target>` (FAKE's libraries, no fake-cli).
 //   Build   restore tools and packages, build the solution (Release)
 //   Test    Build, then run every Expecto test; prints `tests: N passed, N failed`
-//   Quick   Build, then the main job: the exact solutions of XOR and M-NE (experiments/exact_games.fsx)
+//   Quick   Build, then the main job at the quick profile: the exact solutions of XOR and M-NE
+//           (experiments/exact_games.fsx), Tables 1–2 and Figures 3 and 5
+//   Plotly  install plotly.js (npm package plotly.js-dist-min) into .cache/plotly, inlined into figures
+//   Table1, Table2, Figure3, Figure5   one experiment each (profile: INSPO_PROFILE, default quick)
+//   Bench   wall time of Tables 1 + 2 (5 seeds, quick profile, fresh run folder) and steps/s per run
 //   BenchSim    SMAC-lite agent-steps per second per core, every map, random actions
 //   SmacScores  SMAC-lite win rates of the scripted policies (200 episodes per map and policy)
+// Experiments write run records under runs/ and tables, figures and per-run CSVs under reports/.
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.Core.Process, 5.20.3"
 
@@ -38,6 +43,25 @@ let dotnet args = run "dotnet" args
 /// Runs an F# script of the project (they reference the Release build of the engine).
 let fsiScript (path: string) (args: string list) = dotnet ([ "fsi"; path ] @ args)
 
+/// Runs an experiment script with extra environment variables (INSPO_PROFILE, INSPO_RUNS, INSPO_REPORTS).
+let experimentScript (env: (string * string) list) (path: string) =
+    let result =
+        env
+        |> List.fold (fun p (k, v) -> p |> CreateProcess.setEnvironmentVariable k v)
+            (CreateProcess.fromRawCommand "dotnet" [ "fsi"; path ])
+        |> CreateProcess.withWorkingDirectory root
+        |> Proc.run
+    if result.ExitCode <> 0 then failwithf "'dotnet fsi %s' failed with exit code %d" path result.ExitCode
+
+/// The profile experiments run at: INSPO_PROFILE, default quick.
+let profile = Environment.environVarOrDefault "INSPO_PROFILE" "quick"
+
+/// plotly.js for self-contained figures: the npm package plotly.js-dist-min, pinned to the last 2.x
+/// (XPlot.Plotly 4.1 writes string titles, which plotly.js 3 no longer reads), installed into the
+/// ignored folder .cache/plotly. Figures look for .cache/plotly/node_modules/plotly.js-dist-min/plotly.min.js.
+let plotlyVersion = "2.35.2"
+let plotlyJs = Path.Combine(root, ".cache", "plotly", "node_modules", "plotly.js-dist-min", "plotly.min.js")
+
 Target.create "Restore" (fun _ ->
     dotnet [ "tool"; "restore" ]
     dotnet [ "paket"; "restore" ])
@@ -69,7 +93,68 @@ Target.create "Test" (fun _ ->
     if result.ExitCode <> 0 || passed = 0 then
         failwithf "tests failed (exit code %d, %d passed, %d failed)" result.ExitCode passed failed)
 
-Target.create "Quick" (fun _ -> fsiScript "experiments/exact_games.fsx" [])
+Target.create "Plotly" (fun _ ->
+    let installed = Path.Combine(root, ".cache", "plotly", "node_modules", "plotly.js-dist-min", "package.json")
+    if File.Exists plotlyJs && File.Exists installed && File.ReadAllText(installed).Contains(sprintf "\"version\": \"%s\"" plotlyVersion) then
+        printfn "plotly.js %s already in %s" plotlyVersion plotlyJs
+    else
+        run "npm" [ "install"; "--prefix"; Path.Combine(root, ".cache", "plotly"); "--no-save"; "--no-audit"; "--no-fund"
+                    sprintf "plotly.js-dist-min@%s" plotlyVersion ]
+        if not (File.Exists plotlyJs) then failwithf "npm finished but %s is missing" plotlyJs)
+
+Target.create "Table1" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/table1_xor.fsx")
+Target.create "Table2" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/table2_mne.fsx")
+Target.create "Figure3" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/fig3_xor_policies.fsx")
+Target.create "Figure5" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/fig5_ablations.fsx")
+
+Target.create "Quick" (fun _ ->
+    fsiScript "experiments/exact_games.fsx" []
+    for script in [ "table1_xor"; "table2_mne"; "fig3_xor_policies"; "fig5_ablations" ] do
+        experimentScript [ "INSPO_PROFILE", "quick" ] (sprintf "experiments/%s.fsx" script))
+
+/// The fields of one CSV line ("…" quotes a field holding commas; "" inside is a quote).
+let csvFields (line: string) =
+    let fields = ResizeArray<string>()
+    let field = Text.StringBuilder()
+    let mutable quoted = false
+    let mutable i = 0
+    while i < line.Length do
+        match line.[i] with
+        | '"' when quoted && i + 1 < line.Length && line.[i + 1] = '"' -> field.Append '"' |> ignore; i <- i + 1
+        | '"' -> quoted <- not quoted
+        | ',' when not quoted -> fields.Add(field.ToString()); field.Clear() |> ignore
+        | c -> field.Append c |> ignore
+        i <- i + 1
+    fields.Add(field.ToString())
+    List.ofSeq fields
+
+/// Per-run lines of an experiment's runs CSV (written by Tables.report): column → value.
+let runRows (csv: string) =
+    match File.ReadAllLines csv |> List.ofArray with
+    | header :: rows ->
+        let names = csvFields header
+        rows |> List.map (fun r -> List.zip names (csvFields r) |> Map.ofList)
+    | [] -> []
+
+Target.create "Bench" (fun _ ->
+    // A fresh run folder, so every cell trains (nothing is reused) at the quick profile, 5 seeds.
+    let scratch = Path.Combine(Path.GetTempPath(), sprintf "inspo-bench-%s" (DateTime.UtcNow.ToString "yyyyMMdd-HHmmss"))
+    let env = [ "INSPO_PROFILE", "quick"; "INSPO_RUNS", Path.Combine(scratch, "runs"); "INSPO_REPORTS", Path.Combine(scratch, "reports") ]
+    let timed =
+        [ for name in [ "table1_xor"; "table2_mne" ] ->
+            let clock = Diagnostics.Stopwatch.StartNew()
+            experimentScript env (sprintf "experiments/%s.fsx" name)
+            name, clock.Elapsed.TotalSeconds ]
+    printfn "\nBench (profile quick, 5 seeds, runs in %s)\n" scratch
+    printfn "| experiment | dataset | column | seed | steps | wall s | steps/s | device |"
+    printfn "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"
+    for name, _ in timed do
+        for r in runRows (Path.Combine(scratch, "reports", name + ".runs.csv")) do
+            printfn "| %s | %s | %s | %s | %s | %s | %s | %s |" name r.["dataset"] r.["column"] r.["seed"] r.["steps"] r.["wall_s"] r.["steps_per_s"] r.["device"]
+    printfn ""
+    for name, seconds in timed do
+        printfn "%s: %.1f s wall (dotnet fsi start included)" name seconds
+    printfn "Table 1 + Table 2: %.1f s wall" (timed |> List.sumBy snd))
 
 /// Runs the built `inspo` command.
 let inspo args = dotnet ([ sprintf "core/InSPO.Cli/bin/%s/net10.0/inspo.dll" configuration ] @ args)
@@ -82,5 +167,13 @@ Target.create "SmacScores" (fun _ -> inspo [ "smac"; "scores"; "--episodes"; "20
 "Build" ==> "Quick" |> ignore
 "Build" ==> "BenchSim" |> ignore
 "Build" ==> "SmacScores" |> ignore
+"Plotly" ==> "Quick" |> ignore
+"Build" ==> "Table1" |> ignore
+"Build" ==> "Table2" |> ignore
+"Build" ==> "Figure3" |> ignore
+"Plotly" ==> "Figure3" |> ignore
+"Build" ==> "Figure5" |> ignore
+"Plotly" ==> "Figure5" |> ignore
+"Build" ==> "Bench" |> ignore
 
 Target.runOrDefaultWithArguments "Build"

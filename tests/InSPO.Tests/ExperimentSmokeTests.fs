@@ -13,9 +13,87 @@ let runScript (relativePath: string) =
         failwithf "scripts need the Release build (%s missing): run `dotnet fsi build.fsx -t Build`" scriptingDll
     TestPaths.runDotnet (Path.GetTempPath()) [ "fsi"; Path.Combine(TestPaths.repoRoot, relativePath) ]
 
+/// The engine's runner as the experiment scripts call it.
+let private runnerCall = "InSPO.Training.Runner.Run(spec, true, null)"
+
+/// A fake runner (fsi source): "return" = 1 for InSPO, 0.2 for BC, plus 0.01 × seed; the last action
+/// of agent 1 and the first of agent 2 at 0.75 (exact in binary); record files under the spec's OutputRoot.
+let private fakeRunner = """
+module FakeRunner =
+    let run (spec: InSPO.Training.RunSpec) =
+        let dir = match spec.OutputRoot with null -> "runs" | d -> d
+        System.IO.Directory.CreateDirectory dir |> ignore
+        let hs = match spec.Hyperparameters with null -> "" | h -> h |> Seq.map (fun kv -> sprintf "%s=%g" kv.Key kv.Value) |> String.concat ","
+        let path = System.IO.Path.Combine(dir, sprintf "%s-%s-%s-%s-%d.json" spec.Env spec.Dataset spec.Algorithm hs spec.Seed)
+        System.IO.File.WriteAllText(path, "{}")
+        let m = System.Collections.Generic.Dictionary<string, float>()
+        m.["return"] <- (if spec.Algorithm = "inspo" then 1.0 else 0.2) + 0.01 * float spec.Seed
+        let n = if spec.Env = "mne" then 3 else 2
+        let p = Array.init n (fun i -> if i = n - 1 then 0.75 else 0.25 / float (n - 1))
+        InSPO.Training.RunResult(spec, m, [| p; Array.rev p |], 1.0, 100L, "cpu", null, path)
+"""
+
+/// Runs an experiment script with its runner replaced by the fake (the engine's runner lives in another
+/// branch until merged): the declaration, the run loop, tables and figures under dotnet fsi.
+/// Returns the exit code, stdout, stderr and the reports folder.
+let runWithFakeRunner (name: string) =
+    let source = File.ReadAllText(Path.Combine(TestPaths.repoRoot, "experiments", name + ".fsx"))
+    if not (source.Contains runnerCall) then failwithf "%s no longer calls %s" name runnerCall
+    let dir = TestPaths.scratchDir name
+    let prelude = Path.Combine(TestPaths.repoRoot, "scripts", "InSPO.fsx")
+    let text =
+        source
+            .Replace("#load \"../scripts/InSPO.fsx\"", sprintf "#load @\"%s\"\n%s" prelude fakeRunner)
+            .Replace(runnerCall, "FakeRunner.run spec")
+    let script = Path.Combine(dir, name + ".fsx")
+    File.WriteAllText(script, text)
+    let plotly = Path.Combine(dir, "plotly.min.js")
+    File.WriteAllText(plotly, "/*FAKE-PLOTLY*/")
+    let environment =
+        [ "INSPO_PROFILE", "smoke"; "INSPO_RUNS", Path.Combine(dir, "runs"); "INSPO_REPORTS", Path.Combine(dir, "reports")
+          "INSPO_PLOTLY_JS", plotly; "INSPO_CHROMIUM", Path.Combine(dir, "no-chromium") ]
+    let code, out, err = TestPaths.runDotnetWith environment dir [ "fsi"; script ]
+    code, out, err, Path.Combine(dir, "reports")
+
+let private reportLines (reports: string) name = File.ReadAllLines(Path.Combine(reports, name + ".md"))
+
 [<Tests>]
 let tests =
     testList "experiments" [
+        test "table1_xor.fsx: 30 cells, paper values beside, smoke profile in the caption" {
+            let code, out, err, reports = runWithFakeRunner "table1_xor"
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            Expect.stringContains out "table1_xor: 30 ran, 0 reused, 0 failed" "cells"
+            let lines = reportLines reports "table1_xor"
+            Expect.stringContains lines.[0] "profile smoke" "profile"
+            Expect.stringContains (lines |> Array.find (fun l -> l.StartsWith "| b")) "| 0.22±0.02 |  0.23±0.01 |    — |   -2.00±0.00 |" "BC ours, BC paper, OMAR empty, OMAR paper"
+            Expect.isTrue (File.Exists(Path.Combine(reports, "table1_xor.tex"))) "LaTeX written"
+        }
+        test "table2_mne.fsx: the paper's claims beside" {
+            let code, out, err, reports = runWithFakeRunner "table2_mne"
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            Expect.stringContains (reportLines reports "table2_mne" |> Array.find (fun l -> l.StartsWith "| imbalanced")) "only InSPO finds (C,C) = 20" "claim"
+        }
+        test "fig3_xor_policies.fsx: HTML with 5 panels, baselines empty" {
+            let code, out, err, reports = runWithFakeRunner "fig3_xor_policies"
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            let html = File.ReadAllText(Path.Combine(reports, "fig3_xor_policies.html"))
+            Expect.stringContains html "<script>/*FAKE-PLOTLY*/</script>" "plotly.js inlined"
+            Expect.stringContains html "Plotly.newPlot('panel4'" "5 panels"
+            Expect.stringContains html "\"title\":\"OMIGA (relaxed) (no result)\"" "empty baseline panel"
+            Expect.stringContains html "\"z\":[[0.1875,0.0625],[0.5625,0.1875]]" "InSPO joint policy π¹(a)·π²(b)"
+            if not (File.Exists "/usr/bin/chromium" || File.Exists "/usr/bin/chromium-browser") then
+                Expect.stringContains out "no PNG for fig3_xor_policies: headless Chromium is not installed" "PNG skipped in one line"
+        }
+        test "fig5_ablations.fsx: both ablations, their tables and figures" {
+            let code, out, err, reports = runWithFakeRunner "fig5_ablations"
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            for name in [ "fig5a_mne_entropy"; "fig5b_xor_sequential" ] do
+                Expect.isTrue (File.Exists(Path.Combine(reports, name + ".html"))) (name + ".html")
+                Expect.isTrue (File.Exists(Path.Combine(reports, name + ".md"))) (name + ".md")
+            Expect.stringContains out "[10/10] mne/imbalanced inspo entropy=0 seed 4" "entropy off"
+            Expect.stringContains out "[10/10] xor/b inspo sequential=0 seed 4" "sequential off"
+        }
         test "exact_games.fsx runs in dotnet fsi (engine and libtorch loaded) and prints both tables" {
             let code, out, err = runScript "experiments/exact_games.fsx"
             Expect.equal code 0 (sprintf "exit code; stderr: %s" err)

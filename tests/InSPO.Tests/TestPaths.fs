@@ -32,14 +32,18 @@ let catchException<'E when 'E :> exn> (f: unit -> unit) : 'E =
     | Choice2Of2 e -> failwithf "expected %s, got %s: %s" typeof<'E>.Name (e.GetType().Name) e.Message
     | Choice1Of2 () -> failwithf "expected %s, nothing was thrown" typeof<'E>.Name
 
-/// Runs `dotnet args…` in <paramref name="workingDirectory"/>; returns (exit code, stdout, stderr).
-let runDotnet (workingDirectory: string) (args: string list) =
+/// Runs `dotnet args…` in workingDirectory with extra environment variables; returns (exit code, stdout, stderr).
+let runDotnetWith (environment: (string * string) list) (workingDirectory: string) (args: string list) =
     let psi =
         System.Diagnostics.ProcessStartInfo(
             "dotnet", RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory)
     for a in args do psi.ArgumentList.Add a
+    for k, v in environment do psi.Environment.[k] <- v
     use p = match System.Diagnostics.Process.Start psi with null -> failwith "could not start dotnet" | p -> p
     let out = p.StandardOutput.ReadToEndAsync()
     let err = p.StandardError.ReadToEnd()
     p.WaitForExit()
     p.ExitCode, out.Result, err
+
+/// Runs `dotnet args…` in workingDirectory; returns (exit code, stdout, stderr).
+let runDotnet workingDirectory args = runDotnetWith [] workingDirectory args

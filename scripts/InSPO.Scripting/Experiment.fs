@@ -1,0 +1,244 @@
+module InSPO.Scripting.Experiment
+
+// The experiment DSL: an experiment is a value (environment, datasets, algorithms with hyperparameter
+// grids, seeds, profile, the paper's values) that expands to cells, one run each. `run` executes the
+// cells through a runner `RunSpec -> RunResult` (the engine's `InSPO.Training.Runner.Run`, or a fake in
+// tests). Skipping finished cells is the runner's job (it finds the cell's record under OutputRoot and
+// returns it instead of training); the DSL only reports which cells were reused.
+
+open System
+open System.Collections.Generic
+open System.Diagnostics
+open System.IO
+open InSPO.Training
+
+/// An algorithm column group: the engine's algorithm name, the label tables print, a grid of
+/// hyperparameters (every combination is a column), and whether the engine can run it yet.
+type Algorithm =
+    { Name: string
+      Label: string
+      Grid: (string * float list) list
+      Runs: bool }
+
+/// How tables name the engine's algorithms.
+let labelOf (name: string) =
+    match name.ToLowerInvariant() with
+    | "inspo" -> "InSPO"
+    | "bc" -> "BC"
+    | "omar" -> "OMAR"
+    | "alberdice" -> "AlberDICE"
+    | "cfcql" -> "CFCQL"
+    | "omiga" -> "OMIGA"
+    | _ -> name
+
+/// An algorithm with a hyperparameter grid, e.g. `algo "inspo" [ "alpha", [ 0.1; 1.0 ] ]` (2 columns).
+/// An empty grid runs the algorithm's defaults.
+let algo name grid = { Name = name; Label = labelOf name; Grid = grid; Runs = true }
+
+/// The same, with a label of one's own (e.g. `labelled "InSPO w/o entropy" (algo "inspo" [ "entropy", [ 0.0 ] ])`).
+let labelled label (a: Algorithm) = { a with Label = label }
+
+/// A column for an algorithm the engine does not have yet: no cell runs, the table shows it empty
+/// with the paper's value beside.
+let notYet name = { algo name [] with Runs = false }
+
+type Experiment =
+    { Name: string
+      /// Environment name as the engine knows it ("xor", "mne", ...).
+      Env: string
+      Datasets: string list
+      Algorithms: Algorithm list
+      Seeds: int list
+      /// Budget profile: "smoke", "quick" or "paper".
+      Profile: string
+      Device: string
+      /// Folder of run records (None: the runner's default, "runs").
+      RunsRoot: string option
+      /// Folder for tables, figures and per-run CSVs.
+      ReportsRoot: string
+      /// Metric that fills the table.
+      Metric: string
+      Paper: PaperTargets.PaperTable }
+
+/// An experiment with defaults: seeds 0..4 (SPEC 4), quick profile, cpu, metric "return", reports in ./reports.
+let experiment name env datasets algorithms =
+    { Name = name; Env = env; Datasets = datasets; Algorithms = algorithms; Seeds = [ 0 .. 4 ]
+      Profile = "quick"; Device = "cpu"; RunsRoot = None; ReportsRoot = "reports"; Metric = "return"
+      Paper = PaperTargets.none }
+
+/// One column of a table: an algorithm at one point of its grid.
+type Variant =
+    { Algorithm: Algorithm
+      Hyperparameters: (string * float) list }
+    /// The column label: the algorithm's label, plus the grid point when the grid has several.
+    member v.Label =
+        let varying = v.Algorithm.Grid |> List.filter (fun (_, values) -> values.Length > 1) |> List.map fst
+        match v.Hyperparameters |> List.filter (fun (k, _) -> List.contains k varying) with
+        | [] -> v.Algorithm.Label
+        | hs -> sprintf "%s (%s)" v.Algorithm.Label (hs |> List.map (fun (k, x) -> sprintf "%s=%g" k x) |> String.concat ", ")
+
+/// Every point of a grid (cartesian product, in declaration order).
+let gridPoints (grid: (string * float list) list) =
+    List.foldBack (fun (key, values) points -> [ for x in values do for p in points -> (key, x) :: p ]) grid [ [] ]
+
+/// The columns of an experiment, in declaration order (algorithms that do not run included).
+let variants (e: Experiment) =
+    [ for a in e.Algorithms do
+        for point in gridPoints a.Grid -> { Algorithm = a; Hyperparameters = point } ]
+
+/// One run: a dataset, a column, a seed, and the RunSpec the runner gets.
+type Cell =
+    { Dataset: string
+      Variant: Variant
+      Seed: int
+      Spec: RunSpec }
+
+let private spec (e: Experiment) dataset (v: Variant) seed =
+    let hs = Dictionary<string, float>()
+    for k, x in v.Hyperparameters do hs.[k] <- x
+    RunSpec(e.Env, dataset, v.Algorithm.Name, seed, e.Profile, e.Device, hs,
+            Option.toObj e.RunsRoot)
+
+/// The cells of an experiment: datasets × columns that run × seeds (in that order).
+let cells (e: Experiment) =
+    [ for d in e.Datasets do
+        for v in variants e do
+            if v.Algorithm.Runs then
+                for s in e.Seeds -> { Dataset = d; Variant = v; Seed = s; Spec = spec e d v s } ]
+
+type Outcome =
+    /// Trained in this call.
+    | Ran of RunResult
+    /// Already finished: the runner returned the stored record without rewriting it.
+    | Reused of RunResult
+    /// The runner threw; the message is kept, the other cells go on.
+    | Failed of string
+
+type CellResult = { Cell: Cell; Outcome: Outcome }
+
+type Results =
+    { Experiment: Experiment
+      Cells: CellResult list
+      WallSeconds: float }
+
+/// The result of a cell that has one.
+let resultOf (c: CellResult) =
+    match c.Outcome with
+    | Ran r | Reused r -> Some r
+    | Failed _ -> None
+
+let private hyperText (hs: (string * float) list) =
+    match hs with
+    | [] -> ""
+    | _ -> " " + (hs |> List.map (fun (k, x) -> sprintf "%s=%g" k x) |> String.concat ",")
+
+/// File systems stamp modification times with a coarse clock (Linux: a few ms behind the wall clock), so
+/// a record counts as older than a call only when it is older by this much.
+let reuseTolerance = TimeSpan.FromSeconds 2.0
+
+/// Runs every cell sequentially through `runner`, writing one progress line per cell to `log`.
+/// A cell counts as reused when its record file is older than the call that returned it (by more than
+/// reuseTolerance: the runner found it finished and did not rewrite it). A runner exception fails that
+/// cell only; its message is logged and kept.
+let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment) =
+    let all = cells e
+    let total = all.Length
+    log (sprintf "%s: %d cells (%s × %d datasets × %d seeds), profile %s" e.Name total e.Env e.Datasets.Length e.Seeds.Length e.Profile)
+    let clock = Stopwatch.StartNew()
+    let results =
+        all
+        |> List.mapi (fun i cell ->
+            let prefix =
+                sprintf "[%d/%d] %s/%s %s%s seed %d" (i + 1) total e.Env cell.Dataset cell.Variant.Algorithm.Name
+                    (hyperText cell.Variant.Hyperparameters) cell.Seed
+            let started = DateTime.UtcNow
+            let outcome =
+                try
+                    let r = runner cell.Spec
+                    let reused =
+                        not (String.IsNullOrEmpty r.RecordPath) && File.Exists r.RecordPath
+                        && File.GetLastWriteTimeUtc r.RecordPath < started - reuseTolerance
+                    if reused then Reused r else Ran r
+                with ex ->
+                    let inner =
+                        match ex with
+                        | :? AggregateException as a -> (match a.InnerException with null -> ex | i -> i)
+                        | _ -> ex
+                    Failed inner.Message
+            let metricText (r: RunResult) =
+                match r.Metrics.TryGetValue e.Metric with
+                | true, x -> sprintf "%s %.3f" e.Metric x
+                | _ -> sprintf "no metric '%s'" e.Metric
+            match outcome with
+            | Ran r -> log (sprintf "%s: %s (%d steps, %.1f s)" prefix (metricText r) r.Steps r.WallSeconds)
+            | Reused r -> log (sprintf "%s: %s (finished before, reused)" prefix (metricText r))
+            | Failed m -> log (sprintf "%s: FAILED: %s" prefix m)
+            { Cell = cell; Outcome = outcome })
+    let failed = results |> List.filter (fun c -> match c.Outcome with Failed _ -> true | _ -> false) |> List.length
+    let reused = results |> List.filter (fun c -> match c.Outcome with Reused _ -> true | _ -> false) |> List.length
+    log (sprintf "%s: %d ran, %d reused, %d failed in %.1f s" e.Name (total - failed - reused) reused failed clock.Elapsed.TotalSeconds)
+    { Experiment = e; Cells = results; WallSeconds = clock.Elapsed.TotalSeconds }
+
+/// `runWith` printing progress to the console.
+let run runner e = runWith (printfn "%s") runner e
+
+/// The metric over seeds for one dataset and column (cells that failed or lack the metric left out).
+let samples (results: Results) dataset (v: Variant) =
+    results.Cells
+    |> List.filter (fun c -> c.Cell.Dataset = dataset && c.Cell.Variant = v)
+    |> List.choose resultOf
+    |> List.choose (fun r -> match r.Metrics.TryGetValue results.Experiment.Metric with
+                             | true, x -> Some x
+                             | _ -> None)
+
+/// The run of one dataset, column and seed, if it finished.
+let find (results: Results) dataset label seed =
+    results.Cells
+    |> List.tryFind (fun c -> c.Cell.Dataset = dataset && c.Cell.Variant.Label = label && c.Cell.Seed = seed)
+    |> Option.bind resultOf
+
+let private csvEscape (s: string) =
+    if s.IndexOfAny([| ','; '"'; '\n' |]) >= 0 then "\"" + s.Replace("\"", "\"\"") + "\"" else s
+
+/// One line per cell: dataset, column, seed, outcome, metric, steps, wall seconds, steps per second, device.
+let runsCsv (results: Results) =
+    let header = "dataset,column,seed,outcome,metric,steps,wall_s,steps_per_s,device"
+    let line (c: CellResult) =
+        let cols =
+            match c.Outcome with
+            | Ran r | Reused r ->
+                let m = match r.Metrics.TryGetValue results.Experiment.Metric with | true, x -> sprintf "%.6g" x | _ -> ""
+                let rate = if r.WallSeconds > 0.0 then sprintf "%.1f" (float r.Steps / r.WallSeconds) else ""
+                [ (match c.Outcome with Ran _ -> "ran" | _ -> "reused"); m; string r.Steps; sprintf "%.3f" r.WallSeconds; rate; r.Device ]
+            | Failed msg -> [ "failed: " + msg; ""; ""; ""; ""; "" ]
+        [ c.Cell.Dataset; c.Cell.Variant.Label; string c.Cell.Seed ] @ cols |> List.map csvEscape |> String.concat ","
+    String.concat "\n" (header :: List.map line results.Cells) + "\n"
+
+/// Writes `<ReportsRoot>/<name>.runs.csv` and returns its path.
+let saveRuns (results: Results) =
+    let dir = results.Experiment.ReportsRoot
+    Directory.CreateDirectory dir |> ignore
+    let path = Path.Combine(dir, results.Experiment.Name + ".runs.csv")
+    File.WriteAllText(path, runsCsv results)
+    path
+
+/// The value of an environment variable, or a default (scripts read INSPO_PROFILE, INSPO_RUNS, INSPO_REPORTS).
+let envOr name (fallback: string) =
+    match Environment.GetEnvironmentVariable name with
+    | null | "" -> fallback
+    | v -> v
+
+/// The experiment as the environment asks for it: profile from INSPO_PROFILE and device from
+/// INSPO_DEVICE (else its own), run records under INSPO_RUNS (else `<root>/runs`), reports under
+/// INSPO_REPORTS (else `<root>/reports`). Scripts pass their repository root
+/// (`__SOURCE_DIRECTORY__ + "/.."`); both folders are git-ignored.
+let withEnvironment (root: string) (e: Experiment) =
+    { e with
+        Profile = envOr "INSPO_PROFILE" e.Profile
+        Device = envOr "INSPO_DEVICE" e.Device
+        RunsRoot = Some(Path.GetFullPath(envOr "INSPO_RUNS" (Path.Combine(root, "runs"))))
+        ReportsRoot = Path.GetFullPath(envOr "INSPO_REPORTS" (Path.Combine(root, "reports"))) }
+
+/// How many cells failed (scripts exit with 1 when any did, after writing what they have).
+let failures (results: Results) =
+    results.Cells |> List.filter (fun c -> match c.Outcome with Failed _ -> true | _ -> false) |> List.length

@@ -1,0 +1,231 @@
+/// The F# experiment library: statistics, the DSL's expansion and run loop, tables, figures.
+/// The engine's runner is replaced by fakes (`RunSpec -> RunResult`).
+module InSPO.Tests.ScriptingTests
+
+open System
+open System.Collections.Generic
+open System.IO
+open Expecto
+open InSPO.Training
+open InSPO.Scripting
+open InSPO.Scripting.Experiment
+
+let private result (spec: RunSpec) (value: float) recordPath =
+    let metrics = Dictionary<string, float>()
+    metrics.["return"] <- value
+    RunResult(spec, metrics, [| [| 0.5; 0.5 |]; [| 0.5; 0.5 |] |], 2.0, 1000L, "cpu", null, recordPath)
+
+/// A fake runner: the "return" of a cell from a table keyed by dataset, algorithm and seed.
+let private tableRunner (values: Map<string * string * int, float>) (spec: RunSpec) =
+    result spec values.[(spec.Dataset, spec.Algorithm, spec.Seed)] ""
+
+let private small =
+    { experiment "t1" "xor" [ "a"; "b" ] [ algo "bc" []; algo "inspo" []; notYet "omar" ] with
+        Seeds = [ 0; 1 ]
+        Paper = PaperTargets.xor }
+
+let private smallValues =
+    Map [ ("a", "bc", 0), 0.0; ("a", "bc", 1), 0.02; ("a", "inspo", 0), 1.0; ("a", "inspo", 1), 1.0
+          ("b", "bc", 0), 0.2; ("b", "bc", 1), 0.26; ("b", "inspo", 0), 0.8; ("b", "inspo", 1), 1.2 ]
+
+let private quiet = ignore
+
+let private statsTests =
+    testList "stats" [
+        test "mean and sample std (divisor n − 1)" {
+            Expect.floatClose Accuracy.veryHigh (Stats.mean [ 1.0; 2.0; 3.0; 4.0 ]) 2.5 "mean"
+            // Σ(x − 2.5)² = 5, / 3
+            Expect.floatClose Accuracy.veryHigh (Stats.std [ 1.0; 2.0; 3.0; 4.0 ]) (sqrt (5.0 / 3.0)) "std"
+            Expect.equal (Stats.std [ 7.0 ]) 0.0 "one sample: no spread"
+        }
+        test "Welch, equal variances, df = 2: p = 1 − 3/√13 (closed form of the t₂ CDF)" {
+            // x̄ = 1, ȳ = 4, s² = 2 each, n = 2: t = −3/√2, df = (1 + 1)² / (1 + 1) = 2,
+            // F₂(t) = 1/2 + t / (2√(2 + t²)) → p = 1 − |t|/√(2 + t²) = 1 − √(4.5/6.5) = 1 − 3/√13
+            let r = Stats.welch [ 0.0; 2.0 ] [ 3.0; 5.0 ]
+            Expect.floatClose { absolute = 1e-12; relative = 0.0 } r.T (-3.0 / sqrt 2.0) "t"
+            Expect.floatClose { absolute = 1e-12; relative = 0.0 } r.Df 2.0 "df"
+            Expect.floatClose { absolute = 1e-6; relative = 0.0 } r.P 0.167949706 "p"
+        }
+        test "Welch, df = 4: p from the closed form of the t₄ CDF" {
+            // x̄ = 2, ȳ = 5, s² = 1 each, n = 3: t = −3/√(2/3), df = (2/3)² / (2 · (1/3)² / 2) = 4,
+            // F₄(t) = 1/2 + (3/8) · t/√(1 + t²/4) · (1 − t²/(12(1 + t²/4))) → p = 2F₄(t) = 0.0213116411
+            let r = Stats.welch [ 1.0; 2.0; 3.0 ] [ 4.0; 5.0; 6.0 ]
+            Expect.floatClose { absolute = 1e-12; relative = 0.0 } r.Df 4.0 "df"
+            Expect.floatClose { absolute = 1e-6; relative = 0.0 } r.P 0.0213116411 "p"
+            Expect.floatClose { absolute = 1e-12; relative = 0.0 } (Stats.welch [ 4.0; 5.0; 6.0 ] [ 1.0; 2.0; 3.0 ]).P r.P "symmetric"
+        }
+        test "Welch, unequal variances and sizes: Welch–Satterthwaite df = 36/17" {
+            // s²ₓ/nₓ = 2/2 = 1, s²ᵧ/nᵧ = 2.5/5 = 0.5: t = (1 − 3)/√1.5, df = 1.5² / (1²/1 + 0.5²/4) = 2.25/1.0625 = 36/17;
+            // p = 0.2371863193 by numerical integration of the t density (Simpson, 2·10⁶ intervals)
+            let r = Stats.welch [ 0.0; 2.0 ] [ 1.0; 2.0; 3.0; 4.0; 5.0 ]
+            Expect.floatClose { absolute = 1e-12; relative = 0.0 } r.T (-2.0 / sqrt 1.5) "t"
+            Expect.floatClose { absolute = 1e-12; relative = 0.0 } r.Df (36.0 / 17.0) "df"
+            Expect.floatClose { absolute = 1e-6; relative = 0.0 } r.P 0.2371863193 "p"
+        }
+        test "Welch edge cases: n = 1 undefined, zero variances exact" {
+            Expect.isTrue (Double.IsNaN (Stats.welch [ 1.0 ] [ 1.0; 2.0 ]).P) "n = 1: undefined"
+            Expect.equal (Stats.welch [ 1.0; 1.0 ] [ 1.0; 1.0; 1.0 ]).P 1.0 "same constant: p = 1"
+            Expect.equal (Stats.welch [ 1.0; 1.0 ] [ 0.0; 0.0 ]).P 0.0 "different constants: p = 0"
+            Expect.isFalse (Stats.significantlyDifferent 0.05 [ 1.0 ] [ 5.0; 6.0 ]) "undefined test rejects nothing"
+            Expect.isTrue (Stats.significantlyDifferent 0.05 [ 1.0; 2.0; 3.0 ] [ 4.0; 5.0; 6.0 ]) "p = 0.021 < 0.05"
+        }
+    ]
+
+let private tableTests =
+    testList "tables" [
+        test "marks: best mean bold, * where Welch does not reject, plain otherwise" {
+            let groups =
+                [ [ 1.0; 1.0; 1.0; 1.0; 1.0 ]          // best
+                  [ 0.9; 1.0; 1.1; 0.9; 1.0 ]          // mean 0.98, t = −0.53, df = 4: p ≈ 0.62 → *
+                  [ 0.0; 0.0; 0.1; 0.0; 0.0 ]          // far below → plain
+                  []                                   // no result
+                  [ 0.99 ] ]                           // one seed: test undefined → plain
+            Expect.equal (Tables.marks 0.05 groups) [ Tables.Best; Tables.NotDifferent; Tables.Plain; Tables.Plain; Tables.Plain ] "marks"
+            Expect.equal (Tables.marks 0.05 [ [ 2.0; 2.0 ]; [ 2.0; 2.0 ] ]) [ Tables.Best; Tables.Best ] "ties are all best"
+        }
+        test "Markdown table: ours, the paper's beside, marks, profile in the caption" {
+            let md = Tables.toMarkdown (runWith quiet (tableRunner smallValues) small)
+            let expected =
+                String.concat "\n"
+                    [ "t1 (xor): return, mean ± std over seeds 0,1, profile quick; bold = best mean, * = not significantly different from the best (two-sided Welch t-test, 5%); paper values (paper Table 1) beside ours"
+                      ""
+                      "| dataset |         BC | BC (paper) |         InSPO | InSPO (paper) | OMAR | OMAR (paper) |"
+                      "| ------- | ---------: | ---------: | ------------: | ------------: | ---: | -----------: |"
+                      "| a       |  0.01±0.01 |  0.00±0.01 | **1.00±0.00** |     1.00±0.00 |    — |    1.00±0.00 |"
+                      "| b       | 0.23±0.04* |  0.23±0.01 | **1.00±0.28** |     1.00±0.00 |    — |   -2.00±0.00 |"
+                      "" ]
+            Expect.equal md expected "markdown"
+        }
+        test "LaTeX table: booktabs, \\mathbf best, ^{*}, escaped caption with the profile" {
+            let tex = Tables.toLatex (runWith quiet (tableRunner smallValues) small)
+            let expected =
+                String.concat "\n"
+                    [ @"\begin{table}[t]"
+                      @"\centering"
+                      @"\caption{t1 (xor): return, mean $\pm$ std over seeds 0,1, profile quick; bold = best mean, * = not significantly different from the best (two-sided Welch t-test, 5\%); paper values (paper Table 1) beside ours}"
+                      @"\begin{tabular}{lrrrrrr}"
+                      @"\toprule"
+                      @"dataset & BC & BC (paper) & InSPO & InSPO (paper) & OMAR & OMAR (paper) \\"
+                      @"\midrule"
+                      @"a & $0.01 \pm 0.01$ & $0.00 \pm 0.01$ & $\mathbf{1.00 \pm 0.00}$ & $1.00 \pm 0.00$ & -- & $1.00 \pm 0.00$ \\"
+                      @"b & $0.23 \pm 0.04^{*}$ & $0.23 \pm 0.01$ & $\mathbf{1.00 \pm 0.28}$ & $1.00 \pm 0.00$ & -- & $-2.00 \pm 0.00$ \\"
+                      @"\bottomrule"
+                      @"\end{tabular}"
+                      @"\end{table}"
+                      "" ]
+            Expect.equal tex expected "latex"
+        }
+        test "claims in words get a paper column" {
+            let e = { experiment "t2" "mne" [ "imbalanced" ] [ algo "inspo" [] ] with Seeds = [ 0; 1 ]; Paper = PaperTargets.mne }
+            let header, rows = Tables.cellsOf Tables.Markdown (runWith quiet (fun s -> result s 20.0 "") e)
+            Expect.equal header [ "dataset"; "InSPO"; "paper" ] "header"
+            Expect.equal rows [ [ "imbalanced"; "**20.00±0.00**"; "only InSPO finds (C,C) = 20" ] ] "row"
+        }
+    ]
+
+let private dslTests =
+    testList "dsl" [
+        test "grid × seeds → cells; columns labelled by the varying hyperparameters; notYet runs nothing" {
+            let e =
+                { experiment "grid" "xor" [ "a"; "b" ]
+                      [ algo "inspo" [ "alpha", [ 0.1; 1.0 ]; "beta0", [ 1.0; 5.0 ]; "entropy", [ 1.0 ] ]
+                        algo "bc" []
+                        notYet "omar" ] with
+                    RunsRoot = Some "somewhere" }
+            let cs = cells e
+            Expect.equal cs.Length (2 * (4 + 1) * 5) "2 datasets × 5 columns that run × 5 seeds"
+            Expect.equal ((variants e) |> List.map (fun v -> v.Label))
+                [ "InSPO (alpha=0.1, beta0=1)"; "InSPO (alpha=0.1, beta0=5)"; "InSPO (alpha=1, beta0=1)"; "InSPO (alpha=1, beta0=5)"; "BC"; "OMAR" ] "labels"
+            let first = cs.Head.Spec
+            Expect.equal (first.Env, first.Dataset, first.Algorithm, first.Seed, first.Profile, first.OutputRoot)
+                ("xor", "a", "inspo", 0, "quick", "somewhere") "first spec"
+            let hyper = match first.Hyperparameters with null -> [] | hs -> hs |> Seq.map (fun kv -> kv.Key, kv.Value) |> List.ofSeq
+            Expect.equal hyper
+                [ "alpha", 0.1; "beta0", 1.0; "entropy", 1.0 ] "hyperparameters"
+            Expect.equal (cs |> List.last |> fun c -> c.Dataset, c.Spec.Algorithm, c.Seed) ("b", "bc", 4) "last cell"
+        }
+        test "a failing cell is reported and the others keep their results" {
+            let runner (spec: RunSpec) =
+                if spec.Dataset = "b" && spec.Algorithm = "inspo" && spec.Seed = 1 then failwith "diverged (NaN loss)"
+                tableRunner smallValues spec
+            let lines = ResizeArray<string>()
+            let r = runWith lines.Add runner small
+            Expect.equal r.Cells.Length 8 "every cell has a result"
+            Expect.equal (r.Cells |> List.choose resultOf |> List.length) 7 "7 ran"
+            Expect.contains lines "[8/8] xor/b inspo seed 1: FAILED: diverged (NaN loss)" "progress line"
+            Expect.equal (samples r "b" (variants small).[1]) [ 0.8 ] "the failed seed is left out"
+            let header, rows = Tables.cellsOf Tables.Markdown r
+            Expect.equal rows.[1].[3] "**0.80±0.00** (n=1)" "n shown when seeds are missing"
+            Expect.equal header.[3] "InSPO" "column"
+        }
+        test "finished cells are skipped by the runner and counted as reused" {
+            let dir = Path.Combine(Path.GetTempPath(), "inspo-dsl-" + Guid.NewGuid().ToString "N")
+            Directory.CreateDirectory dir |> ignore
+            try
+                let record (spec: RunSpec) = Path.Combine(dir, sprintf "%s-%s-%s-%d.json" spec.Env spec.Dataset spec.Algorithm spec.Seed)
+                // seeds 0 finished earlier
+                for c in cells small do
+                    if c.Seed = 0 then
+                        File.WriteAllText(record c.Spec, "{}")
+                        File.SetLastWriteTimeUtc(record c.Spec, DateTime.UtcNow.AddHours -1.0)
+                let mutable trained = 0
+                let runner (spec: RunSpec) =
+                    let path = record spec
+                    if not (File.Exists path) then
+                        trained <- trained + 1
+                        File.WriteAllText(path, "{}")
+                    result spec smallValues.[(spec.Dataset, spec.Algorithm, spec.Seed)] path
+                let lines = ResizeArray<string>()
+                let r = runWith lines.Add runner small
+                let reused = r.Cells |> List.filter (fun c -> match c.Outcome with Reused _ -> true | _ -> false)
+                Expect.equal (reused |> List.map (fun c -> c.Cell.Seed) |> List.distinct) [ 0 ] "seed 0 reused"
+                Expect.equal reused.Length 4 "4 cells reused"
+                Expect.equal trained 4 "4 trained"
+                Expect.equal (lines |> Seq.last |> fun l -> l.Substring(0, l.IndexOf " in ")) "t1: 4 ran, 4 reused, 0 failed" "summary"
+                Expect.contains lines "[1/8] xor/a bc seed 0: return 0.000 (finished before, reused)" "progress line"
+            finally
+                Directory.Delete(dir, true)
+        }
+        test "runs CSV: one line per cell with steps per second" {
+            let csv = runsCsv (runWith quiet (tableRunner smallValues) { small with Datasets = [ "a" ]; Seeds = [ 0 ] })
+            Expect.equal csv "dataset,column,seed,outcome,metric,steps,wall_s,steps_per_s,device\na,BC,0,ran,0,1000,2.000,500.0,cpu\na,InSPO,0,ran,1,1000,2.000,500.0,cpu\n" "csv"
+        }
+    ]
+
+let private plotTests =
+    testList "plots" [
+        test "joint policy is the outer product" {
+            Expect.equal (Plots.jointPolicy [| 0.5; 0.5 |] [| 0.25; 0.75 |]) [| [| 0.125; 0.375 |]; [| 0.125; 0.375 |] |] "π¹(a)·π²(b)"
+        }
+        test "HTML inlines plotly.js, loads nothing over the network, leaves missing methods empty" {
+            let fakePlotly = "/*FAKE-PLOTLY*/ window.Plotly = { newPlot: function () {} }; var s = '</script>';"
+            let page =
+                Plots.html fakePlotly "XOR (b)" [ "A"; "B" ]
+                    [ Plots.panelOf "BC" [| [| 0.5; 0.5 |]; [| 0.25; 0.75 |] |]; Plots.emptyPanel "OMAR" ]
+            Expect.stringContains page "<script>/*FAKE-PLOTLY*/ window.Plotly" "plotly.js inlined"
+            Expect.stringContains page "var s = '<\\/script>';" "a literal </script in the library is escaped"
+            Expect.isFalse (Text.RegularExpressions.Regex.IsMatch(page, "<script[^>]*src\\s*=", Text.RegularExpressions.RegexOptions.IgnoreCase)) "no script src"
+            Expect.isFalse (page.Contains "http://" || page.Contains "https://") "no URL at all"
+            Expect.stringContains page "\"z\":[[0.125,0.375],[0.125,0.375]]" "BC's joint policy"
+            Expect.stringContains page "\"z\":[[null,null],[null,null]]" "OMAR empty"
+            Expect.stringContains page "Plotly.newPlot('panel1'" "one plot per panel"
+        }
+        test "figure writes the HTML next to where it is asked, with the plotly.js it finds" {
+            let dir = Path.Combine(Path.GetTempPath(), "inspo-fig-" + Guid.NewGuid().ToString "N")
+            Directory.CreateDirectory dir |> ignore
+            let js = Path.Combine(dir, "plotly.min.js")
+            File.WriteAllText(js, "/*FAKE-PLOTLY-FILE*/")
+            let before = Environment.GetEnvironmentVariable "INSPO_PLOTLY_JS"
+            try
+                Environment.SetEnvironmentVariable("INSPO_PLOTLY_JS", js)
+                let html = Plots.figure (Path.Combine(dir, "out")) "fig" "t" [ "A"; "B" ] [ Plots.emptyPanel "OMAR" ]
+                Expect.equal html (Path.Combine(dir, "out", "fig.html")) "path"
+                Expect.stringContains (File.ReadAllText html) "<script>/*FAKE-PLOTLY-FILE*/</script>" "inlined from the file"
+            finally
+                Environment.SetEnvironmentVariable("INSPO_PLOTLY_JS", before)
+                Directory.Delete(dir, true)
+        }
+    ]
+
+[<Tests>]
+let tests = testSequenced (testList "scripting" [ statsTests; tableTests; dslTests; plotTests ])

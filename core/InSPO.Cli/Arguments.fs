@@ -3,6 +3,30 @@ module InSPO.Cli.Arguments
 
 open Argu
 
+// First, so that the cases of the types below keep their unqualified names in the other commands.
+type TrainArgs =
+    | [<Mandatory>] Env of env: string
+    | [<Mandatory>] Dataset of dataset: string
+    | Algo of algorithm: string
+    | Seed of seed: int
+    | Profile of profile: string
+    | Device of device: string
+    | Out of folder: string
+    | Resume
+    | Set of setting: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Env _ -> "xor or mne (or a JSON matrix-game file)."
+            | Dataset _ -> "a dataset the game defines (xor: a|b|c, mne: balanced|imbalanced) or a dataset folder."
+            | Algo _ -> "inspo or bc (default inspo)."
+            | Seed _ -> "run seed (default 0); the generated dataset's seed is derived from it."
+            | Profile _ -> "budget: smoke, quick or paper (default quick)."
+            | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+            | Out _ -> "root folder of run folders (default runs)."
+            | TrainArgs.Resume -> "continue from the run folder's checkpoint."
+            | TrainArgs.Set _ -> "hyperparameter override name=value, repeatable (e.g. alpha=0.1, entropy=0, sequential=0, order=2)."
+
 type OrderArg =
     | Random
     | Fixed
@@ -74,9 +98,11 @@ type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Solve of ParseResults<SolveArgs>
     | [<CliPrefix(CliPrefix.None)>] Dataset of ParseResults<DatasetArgs>
     | [<CliPrefix(CliPrefix.None)>] Runtime of ParseResults<RuntimeArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Solve _ -> "run exact tabular InSPO (Algorithm 1) on a matrix game."
             | Dataset _ -> "generate or inspect datasets."
+            | Train _ -> "train an offline MARL algorithm on a dataset (one seeded, resumable run)."
             | Runtime _ -> "show the device and native libraries the engine uses, and train a tiny network one step on it."

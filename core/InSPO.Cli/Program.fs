@@ -19,6 +19,7 @@ let main argv =
         | Solve a -> SolveCommand.run a
         | Dataset a -> DatasetCommand.run a
         | Runtime a -> RuntimeCommand.run a
+        | Train a -> TrainCommand.run a
     with
     | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> printfn "%s" e.Message; 0
     | :? ArguParseException as e -> eprintfn "%s" e.Message; 2
@@ -27,3 +28,4 @@ let main argv =
     | :? DirectoryNotFoundException as e -> fail e.Message
     | :? InvalidDataException as e -> fail e.Message
     | :? ArgumentException as e -> fail e.Message
+    | :? InSPO.Training.TrainingDivergedException as e -> eprintfn "inspo: %s" e.Message; 1

@@ -79,8 +79,15 @@ public sealed class Inspo : IOfflineLearner
     /// <summary>Current α (fixed, or exp(log α) when auto-tuned).</summary>
     public double Alpha => o.AlphaAuto ? Math.Exp(logAlpha.Value.item<float>()) : o.Alpha;
 
+    long currentStep;
+
+    /// <summary>The NaN guard inside a round: a later agent's resampling would fail on a NaN ρ before the
+    /// trainer sees the losses, so each loss is checked as soon as it is known.</summary>
+    double Checked(string name, double value) =>
+        double.IsFinite(value) ? value : throw new InSPO.Training.TrainingDivergedException(name, currentStep, value);
+
     public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator) =>
-        step < o.BehaviourSteps
+        (currentStep = step) < o.BehaviourSteps
             ? BehaviourStep(data, generator)
             : Round(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generator);
 
@@ -144,11 +151,13 @@ public sealed class Inspo : IOfflineLearner
             var b = pool.Select(DeviceEpisodeBuffer.ResampleIndices(rho, o.BatchSize, generator));
 
             var (criticLoss, cql) = CriticStep(i, b, alpha, beta);
+            Checked($"loss/critic{i}", criticLoss);
+            Checked($"loss/cql{i}", cql);
             PolyakUpdate(i);
-            var policyLoss = PolicyStep(i, b, alpha, beta);
-            losses.Add(new($"loss/critic{i}", criticLoss));
-            losses.Add(new($"loss/cql{i}", cql));
-            losses.Add(new($"loss/policy{i}", policyLoss));
+            var policyLoss = Checked($"loss/policy{i}", PolicyStep(i, b, alpha, beta));
+            losses.Add(new($"loss/critic{i}", Checked($"loss/critic{i}", criticLoss)));
+            losses.Add(new($"loss/cql{i}", Checked($"loss/cql{i}", cql)));
+            losses.Add(new($"loss/policy{i}", Checked($"loss/policy{i}", policyLoss)));
 
             if (o.Sequential)
                 using (no_grad())
@@ -214,7 +223,7 @@ public sealed class Inspo : IOfflineLearner
     /// <summary>Eq. 20's weight exp((A − β log μ)/(α+β)), clipped at <paramref name="max"/>. The exponent is
     /// clamped at log max before exponentiating, which is the same as min(exp(·), max) without overflow.</summary>
     public static Tensor ClippedWeight(Tensor advantage, Tensor logMu, double alpha, double beta, double max) =>
-        ((advantage - beta * logMu) / (alpha + beta)).clamp_max(Math.Log(max)).exp();
+        ((advantage - beta * logMu) / (alpha + beta)).clamp_max(Math.Log(max)).exp().clamp_max(max);
 
     /// <summary>Eq. 25: minimise E_s[Σᵢ α (KL(πⁱ‖μⁱ) − D̄_KL)] over log α.</summary>
     double AlphaStep(TransitionBatch b)

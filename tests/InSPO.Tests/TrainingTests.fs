@@ -154,4 +154,46 @@ let tests =
             let e = TestPaths.catchException<ArgumentException> (fun () -> run (spec "xor" "a" "qmix" 0 root []) tiny |> ignore)
             Expect.stringContains e.Message "qmix" "names the algorithm"
         }
+    
+        test "every option runs: auto-tuned α moves, dataset-level resampling, fixed order, no entropy, simultaneous" {
+            let data = MatrixGameDatasets.Record(MatrixGames.Mne, "imbalanced", 10, 50, 0)
+            use buffer = new DeviceEpisodeBuffer(data, torch.CPU)
+            let hyper = Dictionary<string, float>(dict [ "alpha_auto", 1.0; "resample", 1.0; "order", 1.0; "entropy", 0.0; "sequential", 0.0; "alpha_lr", 0.05 ])
+            use learner = Learners.Create("inspo", data.Spec, hyper, tiny, torch.CPU)
+            let inspo = learner :?> Inspo
+            Expect.equal inspo.Options.Order AgentOrder.Fixed "order 1 = fixed"
+            Expect.equal inspo.Options.Resample ResampleScope.Dataset "resample 1 = dataset"
+            Expect.equal (inspo.Options.BetaAt(0L, 10L)) 0.0 "entropy off: β ≡ 0"
+            let state = TrainerState(new torch.Generator(0UL))
+            let finished = Trainer.Train(learner, buffer, state, tiny.TotalSteps)
+            Expect.isTrue finished "ran to the end"
+            Expect.equal state.Step tiny.TotalSteps "step counter"
+            Expect.notEqual (Math.Round(inspo.Alpha, 6)) 1.0 "Eq. 25 moved α away from its start"
+            let p = learner.Policy(buffer.Observations.select(1L, 0L), buffer.Available.select(1L, 0L))
+            Expect.isTrue (p.isfinite().all().item<bool>()) "finite policy"
+        }
+
+        test "β decays exponentially from β₀ to β₀ · ratio over the policy phase" {
+            let o = InspoOptions.For("mne", null, tiny)
+            Expect.equal (o.BetaAt(0L, 101L)) 5.0 "β₀ = 5 on M-NE"
+            Expect.floatClose Accuracy.high (o.BetaAt(100L, 101L)) (5.0 * 1e-4) "β₀ · ratio at the end"
+            Expect.floatClose Accuracy.high (o.BetaAt(50L, 101L)) (5.0 * 1e-2) "geometric in between"
+            let x = InspoOptions.For("xor", null, tiny)
+            Expect.equal (x.Alpha, x.Beta0) (0.1, 1.0) "XOR defaults α = 0.1, β₀ = 1"
+        }
+
+        test "inspo train (CLI): smoke run prints the metrics and writes the record; a rerun keeps it; bad --set exits 2" {
+            let root = TestPaths.scratchDir "cli-train"
+            let args = [ "train"; "--env"; "xor"; "--dataset"; "b"; "--algo"; "bc"; "--seed"; "1"; "--profile"; "smoke"; "--out"; root ]
+            let code, out, err = CliTests.inspo args
+            Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+            Expect.stringContains out "return_sampled" "metrics table"
+            Expect.isTrue (File.Exists(Path.Combine(root, "xor", "b", "bc", "seed1", "record.json"))) "record written"
+            let code, out, _ = CliTests.inspo args
+            Expect.equal code 0 "rerun"
+            Expect.stringContains out "finished before" "the finished cell is skipped"
+            let code, _, err = CliTests.inspo (args @ [ "--set"; "lr" ])
+            Expect.equal code 2 "bad --set"
+            Expect.stringContains err "name=value" "names the expected form"
+        }
     ]

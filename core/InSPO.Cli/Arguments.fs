@@ -3,6 +3,30 @@ module InSPO.Cli.Arguments
 
 open Argu
 
+// First, so that the cases of the types below keep their unqualified names in the other commands.
+type TrainArgs =
+    | [<Mandatory>] Env of env: string
+    | [<Mandatory>] Dataset of dataset: string
+    | Algo of algorithm: string
+    | Seed of seed: int
+    | Profile of profile: string
+    | Device of device: string
+    | Out of folder: string
+    | Resume
+    | Set of setting: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Env _ -> "xor or mne (or a JSON matrix-game file)."
+            | Dataset _ -> "a dataset the game defines (xor: a|b|c, mne: balanced|imbalanced) or a dataset folder."
+            | Algo _ -> "inspo or bc (default inspo)."
+            | Seed _ -> "run seed (default 0); the generated dataset's seed is derived from it."
+            | Profile _ -> "budget: smoke, quick or paper (default quick)."
+            | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+            | Out _ -> "root folder of run folders (default runs)."
+            | TrainArgs.Resume -> "continue from the run folder's checkpoint."
+            | TrainArgs.Set _ -> "hyperparameter override name=value, repeatable (e.g. alpha=0.1, entropy=0, sequential=0, order=2)."
+
 type OrderArg =
     | Random
     | Fixed
@@ -140,6 +164,7 @@ type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Runtime of ParseResults<RuntimeArgs>
     | [<CliPrefix(CliPrefix.None)>] Import of ParseResults<ImportArgs>
     | [<CliPrefix(CliPrefix.None)>] Smac of ParseResults<SmacArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -147,4 +172,5 @@ type InspoArgs =
             | Dataset _ -> "generate or inspect datasets."
             | Import _ -> "import datasets from other formats into the project's format."
             | Smac _ -> "SMAC-lite: replays, scripted-policy scores, simulator speed."
+            | Train _ -> "train an offline MARL algorithm on a dataset (one seeded, resumable run)."
             | Runtime _ -> "show the device and native libraries the engine uses, and train a tiny network one step on it."

@@ -21,6 +21,7 @@ let main argv =
         | Runtime a -> RuntimeCommand.run a
         | Import a -> DatasetCommand.import a
         | Smac a -> SmacCommand.run a
+        | Train a -> TrainCommand.run a
     with
     | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> printfn "%s" e.Message; 0
     | :? ArguParseException as e -> eprintfn "%s" e.Message; 2
@@ -29,3 +30,4 @@ let main argv =
     | :? DirectoryNotFoundException as e -> fail e.Message
     | :? InvalidDataException as e -> fail e.Message
     | :? ArgumentException as e -> fail e.Message
+    | :? InSPO.Training.TrainingDivergedException as e -> eprintfn "inspo: %s" e.Message; 1

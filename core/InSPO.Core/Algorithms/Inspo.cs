@@ -1,0 +1,283 @@
+using InSPO.Data;
+using InSPO.Envs;
+using InSPO.Nets;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace InSPO.Algorithms;
+
+/// <summary>log α as a module, so checkpoints save it with the networks (Eq. 25).</summary>
+public sealed class LogAlpha : nn.Module
+{
+    public Parameter Value { get; }
+    public LogAlpha(double alpha) : base("log_alpha")
+    {
+        Value = new Parameter(tensor(Math.Log(alpha), float32));
+        RegisterComponents();
+    }
+}
+
+/// <summary>
+/// The practical InSPO (SPEC 3, paper Appendix B). Phase 1 (the first <see cref="InspoOptions.BehaviourSteps"/>
+/// steps): μⁱ (Eq. 21) and μ^{-i} (Eq. 22) are fitted, then frozen. Phase 2, one round per step: draw a batch
+/// uniformly, pick the order i₁..i_N, and for n = 1..N update agent iₙ on its importance-resampled batch —
+/// critic (Eq. 24), Polyak target, policy (Eq. 20) — with teammates iₖ, k &lt; n, already at their NEW
+/// policies (sequential) or all at OLD ones (`sequential off`); then α (Eq. 25) if auto-tuned.
+/// Networks are per agent (not shared; SPEC 3's default for games): πⁱ(·|oⁱ), μⁱ(·|oⁱ), Qⁱ(s,·), Q̄ⁱ(s,·).
+/// </summary>
+public sealed class Inspo : IOfflineLearner
+{
+    readonly InspoOptions o;
+    readonly int N, A;
+    readonly Mlp[] pi, mu, q, qTarget;
+    readonly AutoregressiveBehaviour[] muMinus;
+    readonly LogAlpha logAlpha;
+    readonly optim.Optimizer[] piOpt, muOpt, qOpt;
+    readonly optim.Optimizer alphaOpt;
+
+    public Inspo(EnvSpec spec, InspoOptions options, Device device)
+    {
+        o = options;
+        N = spec.Agents;
+        A = spec.Actions;
+        int h = o.Hidden;
+        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", spec.ObservationSize, h, A, smallOutput: true)).ToArray();
+        mu = Enumerable.Range(0, N).Select(i => new Mlp($"mu{i}", spec.ObservationSize, h, A, smallOutput: true)).ToArray();
+        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, spec.StateSize, h)).ToArray();
+        q = Enumerable.Range(0, N).Select(i => new Mlp($"q{i}", spec.StateSize, h, A)).ToArray();
+        qTarget = Enumerable.Range(0, N).Select(i => new Mlp($"q_target{i}", spec.StateSize, h, A)).ToArray();
+        logAlpha = new LogAlpha(o.Alpha);
+        foreach (var m in pi.Concat(mu).Concat(q).Concat(qTarget).Cast<nn.Module>().Concat(muMinus).Append(logAlpha)) m.to(device);
+        for (int i = 0; i < N; i++)
+        {
+            qTarget[i].load_state_dict(q[i].state_dict());
+            foreach (var p in qTarget[i].parameters()) p.requires_grad = false;
+        }
+        piOpt = pi.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
+        muOpt = Enumerable.Range(0, N).Select(i =>
+            (optim.Optimizer)optim.Adam(mu[i].parameters().Concat(muMinus[i].parameters()), o.LearningRate)).ToArray();
+        qOpt = q.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
+        alphaOpt = optim.Adam(logAlpha.parameters(), o.AlphaLearningRate);
+
+        var modules = new List<(string, nn.Module)>();
+        for (int i = 0; i < N; i++)
+            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi[i]), ($"mu{i}", mu[i]), ($"mu_minus{i}", muMinus[i]), ($"q{i}", q[i]), ($"q_target{i}", qTarget[i]) });
+        modules.Add(("log_alpha", logAlpha));
+        Modules = modules;
+        var opts = new List<(string, optim.Optimizer)>();
+        for (int i = 0; i < N; i++) opts.AddRange(new[] { ($"pi{i}", piOpt[i]), ($"mu{i}", muOpt[i]), ($"q{i}", qOpt[i]) });
+        opts.Add(("log_alpha", alphaOpt));
+        Optimizers = opts;
+    }
+
+    public string Name => "inspo";
+    public InspoOptions Options => o;
+    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
+    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
+
+    /// <summary>Current α (fixed, or exp(log α) when auto-tuned).</summary>
+    public double Alpha => o.AlphaAuto ? Math.Exp(logAlpha.Value.item<float>()) : o.Alpha;
+
+    long currentStep;
+
+    /// <summary>The NaN guard inside a round: a later agent's resampling would fail on a NaN ρ before the
+    /// trainer sees the losses, so each loss is checked as soon as it is known.</summary>
+    double Checked(string name, double value) =>
+        double.IsFinite(value) ? value : throw new InSPO.Training.TrainingDivergedException(name, currentStep, value);
+
+    public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator) =>
+        (currentStep = step) < o.BehaviourSteps
+            ? BehaviourStep(data, generator)
+            : Round(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generator);
+
+    // ------------------------------------------------------------------ phase 1: μⁱ and μ^{-i}
+
+    IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator)
+    {
+        var b = data.SampleTransitions(o.BatchSize, generator);
+        var losses = new List<KeyValuePair<string, double>>();
+        for (int i = 0; i < N; i++)
+        {
+            // Eq. 21: −E_D log μⁱ(aⁱ|oⁱ)
+            var muLoss = -MaskedCategorical.Pick(LogMu(i, b.Observations, b.Available), b.Actions.select(1, i)).mean();
+            // Eq. 22: −E_D Σ_{j≠i} log μ^{-i}(aʲ | s, aⁱ, a^{<j})
+            var teamLoss = N > 1 ? muMinus[i].Loss(b.States, b.Actions, b.Available) : zeros(1).sum();
+            muOpt[i].zero_grad();
+            (muLoss + teamLoss).backward();
+            muOpt[i].step();
+            losses.Add(new($"loss/mu{i}", muLoss.item<float>()));
+            losses.Add(new($"loss/mu_minus{i}", teamLoss.item<float>()));
+        }
+        return losses;
+    }
+
+    // ------------------------------------------------------------------ phase 2: one round of sequential updates
+
+    IReadOnlyList<KeyValuePair<string, double>> Round(long t, long total, DeviceEpisodeBuffer data, Generator generator)
+    {
+        double alpha = Alpha, beta = o.BetaAt(t, total);
+        var losses = new List<KeyValuePair<string, double>>();
+        var batch = data.SampleTransitions(o.BatchSize, generator);
+        // With dataset-level resampling, ρ is evaluated on every transition and the agent's batch drawn from all.
+        var pool = o.Resample == ResampleScope.Dataset ? data.All() : batch;
+
+        // log πʲ(aʲ_D|oʲ) of every agent on the pool: OLD now, replaced by NEW as agents are updated.
+        Tensor[] logPiOld, logPiNow, logMuMinus;
+        using (no_grad())
+        {
+            logPiOld = Enumerable.Range(0, N).Select(j => MaskedCategorical.Pick(LogPi(j, pool.Observations, pool.Available), pool.Actions.select(1, j))).ToArray();
+            logPiNow = (Tensor[])logPiOld.Clone();
+            logMuMinus = Enumerable.Range(0, N).Select(i =>
+                N > 1 ? muMinus[i].TeammateLogProbs(pool.States, pool.Actions, pool.Available).sum(1) : zeros(pool.Count, device: pool.Rewards.device)).ToArray();
+        }
+
+        var order = SequentialUpdateOrder.Next(o.Order, N, generator, () => SemiGreedyScores(batch));
+        double rhoMean = 0;
+        foreach (int i in order)
+        {
+            // Eq. 23: ρ = (π^{-i}(a^{-i}|s) / μ^{-i}(a^{-i}|s, aⁱ))^{1/(N−1)}, π^{-i} with NEW policies for agents already
+            // updated this round (sequential) or OLD ones for all (simultaneous ablation); clamped at RhoMax.
+            Tensor rho;
+            using (no_grad())
+            {
+                var source = o.Sequential ? logPiNow : logPiOld;
+                var logPiMinus = Enumerable.Range(0, N).Where(j => j != i).Select(j => source[j]).Aggregate(zeros_like(logMuMinus[i]), (s, x) => s + x);
+                var logRho = N > 1 ? (logPiMinus - logMuMinus[i]) / (N - 1) : zeros_like(logMuMinus[i]);
+                rho = logRho.clamp_max(Math.Log(o.RhoMax)).exp();
+                rhoMean += rho.mean().item<float>() / N;
+            }
+            // Importance resampling (Schlegel et al. 2019): redraw the agent's rows ∝ ρ instead of weighting the loss.
+            var b = pool.Select(DeviceEpisodeBuffer.ResampleIndices(rho, o.BatchSize, generator));
+
+            var (criticLoss, cql) = CriticStep(i, b, alpha, beta);
+            Checked($"loss/critic{i}", criticLoss);
+            Checked($"loss/cql{i}", cql);
+            PolyakUpdate(i);
+            var policyLoss = Checked($"loss/policy{i}", PolicyStep(i, b, alpha, beta));
+            losses.Add(new($"loss/critic{i}", Checked($"loss/critic{i}", criticLoss)));
+            losses.Add(new($"loss/cql{i}", Checked($"loss/cql{i}", cql)));
+            losses.Add(new($"loss/policy{i}", Checked($"loss/policy{i}", policyLoss)));
+
+            if (o.Sequential)
+                using (no_grad())
+                    logPiNow[i] = MaskedCategorical.Pick(LogPi(i, pool.Observations, pool.Available), pool.Actions.select(1, i));
+        }
+
+        losses.Add(new("train/rho_mean", rhoMean));
+        losses.Add(new("train/beta", beta));
+        if (o.AlphaAuto) losses.Add(new("loss/alpha", AlphaStep(batch)));
+        losses.Add(new("train/alpha", Alpha));
+        return losses;
+    }
+
+    /// <summary>Eq. 24: (Qⁱ(s,aⁱ) − y)² + α_CQL (logsumexp_a Qⁱ(s,a) − E_{a∼μⁱ} Qⁱ(s,a)),
+    /// y = r + γ(1−done)[E_{a'∼πⁱ_old} Q̄ⁱ(s',a') − α KL(πⁱ(·|o')‖μⁱ(·|o')) + β H(πⁱ(·|o'))].</summary>
+    (double Loss, double Cql) CriticStep(int i, TransitionBatch b, double alpha, double beta)
+    {
+        Tensor y;
+        using (no_grad())
+        {
+            var logPiNext = LogPi(i, b.NextObservations, b.NextAvailable);
+            var piNext = logPiNext.exp();
+            var logMuNext = LogMu(i, b.NextObservations, b.NextAvailable);
+            var qNext = (piNext * qTarget[i].forward(b.NextStates)).sum(1);
+            var kl = (piNext * (logPiNext - logMuNext)).sum(1);
+            var entropy = -(piNext * logPiNext).sum(1);
+            y = b.Rewards + o.Gamma * (1 - b.Done) * (qNext - alpha * kl + beta * entropy);
+        }
+        var avail = b.Available.select(1, i);
+        var qAll = q[i].forward(b.States);
+        var td = (MaskedCategorical.Pick(qAll, b.Actions.select(1, i)) - y).pow(2).mean();
+        Tensor muProbs;
+        using (no_grad()) muProbs = LogMu(i, b.Observations, b.Available).exp();
+        var cql = (qAll.masked_fill(avail.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(1) - (muProbs * qAll).sum(1)).mean();
+        var loss = td + o.CqlWeight * cql;
+        qOpt[i].zero_grad();
+        loss.backward();
+        qOpt[i].step();
+        return (td.item<float>(), cql.item<float>());
+    }
+
+    /// <summary>Eq. 20: −E_D[w · log π_θⁱ(aⁱ|oⁱ)], w = min(exp((A(s,aⁱ) − β log μⁱ(aⁱ|oⁱ)) / (α+β)), WeightMax),
+    /// A = Q̄ⁱ(s,aⁱ) − E_{a∼π_θⁱ}[Q̄ⁱ(s,a)], in-sample (dataset actions only).</summary>
+    double PolicyStep(int i, TransitionBatch b, double alpha, double beta)
+    {
+        var actions = b.Actions.select(1, i);
+        var logPi = LogPi(i, b.Observations, b.Available);
+        Tensor w;
+        using (no_grad())
+        {
+            var qBar = qTarget[i].forward(b.States);
+            var advantage = MaskedCategorical.Pick(qBar, actions) - (logPi.exp() * qBar).sum(1);
+            var logMuA = MaskedCategorical.Pick(LogMu(i, b.Observations, b.Available), actions);
+            w = ClippedWeight(advantage, logMuA, alpha, beta, o.WeightMax);
+        }
+        var loss = -(w * MaskedCategorical.Pick(logPi, actions)).mean();
+        piOpt[i].zero_grad();
+        loss.backward();
+        piOpt[i].step();
+        return loss.item<float>();
+    }
+
+    /// <summary>Eq. 20's weight exp((A − β log μ)/(α+β)), clipped at <paramref name="max"/>. The exponent is
+    /// clamped at log max before exponentiating, which is the same as min(exp(·), max) without overflow.</summary>
+    public static Tensor ClippedWeight(Tensor advantage, Tensor logMu, double alpha, double beta, double max) =>
+        ((advantage - beta * logMu) / (alpha + beta)).clamp_max(Math.Log(max)).exp().clamp_max(max);
+
+    /// <summary>Eq. 25: minimise E_s[Σᵢ α (KL(πⁱ‖μⁱ) − D̄_KL)] over log α.</summary>
+    double AlphaStep(TransitionBatch b)
+    {
+        Tensor klSum;
+        using (no_grad())
+        {
+            klSum = zeros(1, device: b.Rewards.device).sum();
+            for (int i = 0; i < N; i++)
+            {
+                var logPi = LogPi(i, b.Observations, b.Available);
+                var kl = (logPi.exp() * (logPi - LogMu(i, b.Observations, b.Available))).sum(1).mean();
+                klSum = klSum + kl - o.KlTarget;
+            }
+        }
+        var loss = logAlpha.Value.exp() * klSum;
+        alphaOpt.zero_grad();
+        loss.backward();
+        alphaOpt.step();
+        return loss.item<float>();
+    }
+
+    /// <summary>A2PO's score per agent: mean over the batch of |Aⁱ(s,aⁱ_D)| / |Vⁱ(s)| with the target critics.</summary>
+    double[] SemiGreedyScores(TransitionBatch b)
+    {
+        using var _ = no_grad();
+        return Enumerable.Range(0, N).Select(i =>
+        {
+            var qBar = qTarget[i].forward(b.States);
+            var v = (LogPi(i, b.Observations, b.Available).exp() * qBar).sum(1);
+            var adv = MaskedCategorical.Pick(qBar, b.Actions.select(1, i)) - v;
+            return (double)(adv.abs() / (v.abs() + 1e-6)).mean().item<float>();
+        }).ToArray();
+    }
+
+    /// <summary>Q̄ ← τ Q + (1 − τ) Q̄.</summary>
+    void PolyakUpdate(int i)
+    {
+        using var _ = no_grad();
+        foreach (var (target, source) in qTarget[i].parameters().Zip(q[i].parameters()))
+            target.mul_(1 - o.Tau).add_(source, alpha: o.Tau);
+    }
+
+    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(pi[i].forward(obs.select(1, i)), avail.select(1, i));
+    Tensor LogMu(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(mu[i].forward(obs.select(1, i)), avail.select(1, i));
+
+    public Tensor Policy(Tensor observations, Tensor available)
+    {
+        using var _ = no_grad();
+        return stack(Enumerable.Range(0, N).Select(i => LogPi(i, observations, available).exp()).ToArray(), 1);
+    }
+
+    public void Dispose()
+    {
+        foreach (var m in Modules) m.Module.Dispose();
+    }
+}

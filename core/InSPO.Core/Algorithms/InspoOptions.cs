@@ -1,0 +1,128 @@
+namespace InSPO.Algorithms;
+
+/// <summary>Agent order within a round (SPEC 3).</summary>
+public enum AgentOrder
+{
+    /// <summary>A fresh uniformly random permutation every round (SPEC 3's default).</summary>
+    Random = 0,
+    /// <summary>0, 1, …, N−1 every round (AlberDICE's order).</summary>
+    Fixed = 1,
+    /// <summary>A2PO's semi-greedy order: agents ranked by mean |A/V|, then the best remaining alternates with a
+    /// uniformly random remaining one (notes §2.3).</summary>
+    SemiGreedy = 2,
+}
+
+/// <summary>Where importance resampling (Eq. 23) draws from.</summary>
+public enum ResampleScope
+{
+    /// <summary>Rows of the uniformly drawn batch are redrawn ∝ ρ (AlberDICE's way; SPEC 3's default).</summary>
+    Batch = 0,
+    /// <summary>The agent's batch is drawn from the whole dataset ∝ ρ (ρ recomputed on all transitions).</summary>
+    Dataset = 1,
+}
+
+/// <summary>
+/// Every option of the practical InSPO (SPEC 3). Hyperparameter names (RunSpec.Hyperparameters) are in
+/// <see cref="Names"/>; booleans and enums are numbers there (entropy 0/1, sequential 0/1, alpha_auto 0/1,
+/// order 0 random | 1 fixed | 2 semi-greedy, resample 0 batch | 1 dataset).
+/// </summary>
+public sealed record InspoOptions
+{
+    /// <summary>Behaviour-regularisation weight α (fixed value, or the start of auto-tuning).</summary>
+    public double Alpha { get; init; } = 1;
+    /// <summary>Eq. 25 auto-tuning of α towards <see cref="KlTarget"/>.</summary>
+    public bool AlphaAuto { get; init; }
+    /// <summary>D̄_KL of Eq. 25 (SPEC 3: 0.18).</summary>
+    public double KlTarget { get; init; } = 0.18;
+    /// <summary>β₀, the entropy weight at the start of the policy phase.</summary>
+    public double Beta0 { get; init; } = 5;
+    /// <summary>β_t = β₀ · BetaFinalRatio^(t/T) over the policy phase: exponential decay to ≈ 0. Default 1e-4:
+    /// the total decay of the tabular default (×0.97 per round for 300 rounds = 1.1e-4), spread over the
+    /// training steps (SPEC 3 leaves the rate open).</summary>
+    public double BetaFinalRatio { get; init; } = 1e-4;
+    /// <summary>`entropy off` ablation: β ≡ 0.</summary>
+    public bool Entropy { get; init; } = true;
+    /// <summary>`sequential off` ablation: every agent is updated against its teammates' OLD policies.</summary>
+    public bool Sequential { get; init; } = true;
+    public AgentOrder Order { get; init; } = AgentOrder.Random;
+    public ResampleScope Resample { get; init; } = ResampleScope.Batch;
+    /// <summary>Clamp of ρ (SPEC 3: 100, as AlberDICE's other_policy_ratio_max).</summary>
+    public double RhoMax { get; init; } = 100;
+    /// <summary>Clip of Eq. 20's exponentiated weight (SPEC 3: 100).</summary>
+    public double WeightMax { get; init; } = 100;
+    /// <summary>α_CQL of Eq. 24 (SPEC 3: 0.1).</summary>
+    public double CqlWeight { get; init; } = 0.1;
+    /// <summary>Polyak rate of the target critic (SPEC 3: 0.005; M-NE 0.05, see <see cref="For"/>).</summary>
+    public double Tau { get; init; } = 0.005;
+    /// <summary>Discount (AlberDICE's 0.99 for its 50-step repeated game; M-NE 0, see <see cref="For"/>).</summary>
+    public double Gamma { get; init; } = 0.99;
+    /// <summary>Hidden units of every MLP (SPEC 3: 256 for games; the profile's default, 64 in quick).</summary>
+    public int Hidden { get; init; } = 256;
+    /// <summary>Adam learning rate of policy, critic, μⁱ and μ^{-i}. SPEC is silent; AlberDICE uses 1e-4 over
+    /// ~20k iterations. 1e-3 is chosen so the quick profile's budget suffices (measured, see the report).</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Adam learning rate of log α (Eq. 25).</summary>
+    public double AlphaLearningRate { get; init; } = 1e-3;
+    /// <summary>Transitions per uniformly drawn batch (from the profile).</summary>
+    public int BatchSize { get; init; } = 256;
+    /// <summary>Steps spent training μⁱ and μ^{-i} before the policy phase ("trained first", SPEC 3; from the profile).</summary>
+    public int BehaviourSteps { get; init; } = 200;
+
+    public static readonly string[] Names =
+    {
+        "alpha", "alpha_auto", "kl_target", "beta0", "beta_final_ratio", "entropy", "sequential", "order", "resample",
+        "rho_max", "weight_max", "cql", "tau", "gamma", "hidden", "lr", "alpha_lr",
+    };
+
+    /// <summary>Defaults per environment, then overrides. Matrix games (SPEC 2's defaults, kept for the neural
+    /// version): XOR α = 0.1, β₀ = 1; M-NE and other games α = 1, β₀ = 5.</summary>
+    public static InspoOptions For(string env, IReadOnlyDictionary<string, double>? hyper, InSPO.Training.Profile profile)
+    {
+        Learners.CheckKnown("inspo", hyper, Names);
+        bool xor = string.Equals(env, "xor", StringComparison.OrdinalIgnoreCase);
+        // γ and τ per game, chosen by measurement (issue-3 report; quick budget, 5 seeds, return of the final policy):
+        // XOR keeps SPEC's γ = 0.99 (AlberDICE's repeated game) and τ = 0.005: 5/5 seeds ≥ 0.998 on (a).
+        //   With γ = 0 XOR (a) stalls (returns −0.001 0.095 0.967 0.904 −0.006): on (a) every in-sample Qⁱ(aⁱ) is 1,
+        //   so only the resampled action frequencies move the policy, a neutral drift; the bootstrapped common
+        //   value, learned fastest by the action the resampled batch holds most, is what sharpens it.
+        // M-NE (and other games) use γ = 0 and τ = 0.05: with SPEC's values 0/5 seeds reach (C,C) (all ≈ 4.98),
+        //   with γ = 0.99, τ = 0.05 also 0/5, with γ = 0, τ = 0.05 5/5 (≈ 19.95). Cause: Q̄ lags the critic by
+        //   ~1/τ steps and the policy commits to A (80% of the data) before Q̄ shows C ahead; a one-state game
+        //   loses nothing with γ = 0 (each step is the one-shot game, and the metric is per-step).
+        var d = new InspoOptions
+        {
+            Alpha = xor ? 0.1 : 1, Beta0 = xor ? 1 : 5, Gamma = xor ? 0.99 : 0, Tau = xor ? 0.005 : 0.05,
+            BatchSize = profile.BatchSize, BehaviourSteps = profile.BehaviourSteps, Hidden = profile.Hidden,
+        };
+        double G(string name, double fallback) => Learners.Get(hyper, name, fallback);
+        var o = d with
+        {
+            Alpha = G("alpha", d.Alpha),
+            AlphaAuto = G("alpha_auto", 0) != 0,
+            KlTarget = G("kl_target", d.KlTarget),
+            Beta0 = G("beta0", d.Beta0),
+            BetaFinalRatio = G("beta_final_ratio", d.BetaFinalRatio),
+            Entropy = G("entropy", 1) != 0,
+            Sequential = G("sequential", 1) != 0,
+            Order = (AgentOrder)(int)G("order", 0),
+            Resample = (ResampleScope)(int)G("resample", 0),
+            RhoMax = G("rho_max", d.RhoMax),
+            WeightMax = G("weight_max", d.WeightMax),
+            CqlWeight = G("cql", d.CqlWeight),
+            Tau = G("tau", d.Tau),
+            Gamma = G("gamma", d.Gamma),
+            Hidden = (int)G("hidden", d.Hidden),
+            LearningRate = G("lr", d.LearningRate),
+            AlphaLearningRate = G("alpha_lr", d.AlphaLearningRate),
+        };
+        if (!(o.Alpha > 0)) throw new ArgumentException($"inspo: alpha = {o.Alpha} must be > 0");
+        if (!(o.Beta0 >= 0)) throw new ArgumentException($"inspo: beta0 = {o.Beta0} must be ≥ 0");
+        if (!Enum.IsDefined(o.Order)) throw new ArgumentException($"inspo: order = {(int)o.Order}: expected 0 random, 1 fixed, 2 semi-greedy");
+        if (!Enum.IsDefined(o.Resample)) throw new ArgumentException($"inspo: resample = {(int)o.Resample}: expected 0 batch, 1 dataset");
+        return o;
+    }
+
+    /// <summary>β at policy-phase step t of T (0 with entropy off).</summary>
+    public double BetaAt(long t, long total) =>
+        Entropy ? Beta0 * Math.Pow(BetaFinalRatio, total <= 1 ? 1 : (double)t / (total - 1)) : 0;
+}

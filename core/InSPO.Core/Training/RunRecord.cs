@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace InSPO.Training;
+
+/// <summary>
+/// The results record of one run (record.json in the run folder): config (spec, resolved options, profile
+/// budget), seed, profile, device, metrics, final policy, wall time, steps, commit. Written atomically
+/// (temp file + rename), so a record on disk is always complete: its presence marks a finished cell.
+/// </summary>
+public static class RunRecord
+{
+    public const string FileName = "record.json";
+
+    public static void Write(string path, RunResult result, JsonObject? options, Profile profile, int datasetSeed)
+    {
+        var s = result.Spec;
+        var hyper = new JsonObject();
+        foreach (var (k, v) in (s.Hyperparameters ?? new Dictionary<string, double>()).OrderBy(kv => kv.Key, StringComparer.Ordinal)) hyper[k] = v;
+        var metrics = new JsonObject();
+        foreach (var (k, v) in result.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal)) metrics[k] = v;
+        var policy = new JsonArray(result.FinalPolicy.Select(p => (JsonNode)new JsonArray(p.Select(x => (JsonNode)x).ToArray())).ToArray());
+        var root = new JsonObject
+        {
+            ["env"] = s.Env,
+            ["dataset"] = s.Dataset,
+            ["algorithm"] = s.Algorithm,
+            ["seed"] = s.Seed,
+            ["profile"] = s.Profile,
+            ["device_requested"] = s.Device,
+            ["device"] = result.Device,
+            ["hyperparameters"] = hyper,
+            ["options"] = options,
+            ["budget"] = JsonSerializer.SerializeToNode(profile),
+            ["dataset_seed"] = datasetSeed,
+            ["metrics"] = metrics,
+            ["final_policy"] = policy,
+            ["wall_seconds"] = result.WallSeconds,
+            ["steps"] = result.Steps,
+            ["commit"] = result.Commit,
+            ["finished_utc"] = DateTime.UtcNow.ToString("O"),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Reads a record back as the <see cref="RunResult"/> it was written from.</summary>
+    public static RunResult Read(string path, RunSpec spec)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"run record {path}: empty");
+        var metrics = root["metrics"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>());
+        var policy = root["final_policy"]!.AsArray().Select(p => p!.AsArray().Select(x => x!.GetValue<double>()).ToArray()).ToArray();
+        return new RunResult(spec, metrics, policy, root["wall_seconds"]!.GetValue<double>(), root["steps"]!.GetValue<long>(),
+            root["device"]!.GetValue<string>(), root["commit"]?.GetValue<string>(), path);
+    }
+
+    static string? _commit;
+    static bool _commitRead;
+
+    /// <summary>The git commit of the working directory (with "+dirty" when it has changes), or null without git.</summary>
+    public static string? Commit()
+    {
+        if (_commitRead) return _commit;
+        _commitRead = true;
+        try
+        {
+            string? Git(string args)
+            {
+                var psi = new ProcessStartInfo("git", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                using var p = Process.Start(psi)!;
+                var output = p.StandardOutput.ReadToEnd().Trim();
+                p.WaitForExit(5000);
+                return p.ExitCode == 0 ? output : null;
+            }
+            var head = Git("rev-parse HEAD");
+            if (head is null) return null;
+            var status = Git("status --porcelain --untracked-files=no");
+            _commit = string.IsNullOrEmpty(status) ? head : head + "+dirty";
+        }
+        catch (Exception) { _commit = null; }
+        return _commit;
+    }
+}

@@ -1,0 +1,199 @@
+/// The neural engine (issue 3): runs, determinism, resume, NaN guard, importance resampling, Eq. 20 clipping,
+/// run records. Budgets are tiny custom profiles so the list stays well under a minute on 2 cores.
+module InSPO.Tests.TrainingTests
+
+open System
+open System.IO
+open System.Collections.Generic
+open Expecto
+open TorchSharp
+open InSPO.Algorithms
+open InSPO.Data
+open InSPO.Envs
+open InSPO.Training
+
+let private spec env dataset algo seed root (hyper: (string * float) list) =
+    let h = Dictionary<string, float>(dict hyper) :> IReadOnlyDictionary<string, float>
+    RunSpec(env, dataset, algo, seed, "smoke", "cpu", h, root)
+
+/// A small budget: 10 behaviour steps, 40 rounds, batch 32, 32 hidden units, checkpoints every 20 steps.
+let private tiny = Profile("tiny", 10, 40, 32, 32, 20, 5, 32)
+
+let private run (s: RunSpec) (profile: Profile) = Runner.Run(s, RunControl(ProfileOverride = profile))
+
+let private samePolicy (a: RunResult) (b: RunResult) =
+    Expect.equal (a.FinalPolicy |> Array.map Array.toList |> Array.toList) (b.FinalPolicy |> Array.map Array.toList |> Array.toList) "final policies bit-identical"
+    Expect.equal (a.Metrics |> Seq.map (fun kv -> kv.Key, kv.Value) |> Seq.sort |> Seq.toList)
+                 (b.Metrics |> Seq.map (fun kv -> kv.Key, kv.Value) |> Seq.sort |> Seq.toList) "metrics bit-identical"
+
+[<Tests>]
+let tests =
+    testList "training" [
+        test "smoke profile: InSPO on XOR (a) runs end to end and writes record, checkpoint and TensorBoard events" {
+            let root = TestPaths.scratchDir "train-smoke"
+            let r = Runner.Run(spec "xor" "a" "inspo" 0 root [])
+            Expect.equal r.Steps Profiles.Smoke.TotalSteps "every step of the smoke budget"
+            Expect.isTrue (r.Metrics["return"] >= -2.0 && r.Metrics["return"] <= 1.0) "exact return within XOR's range"
+            Expect.isTrue (r.Metrics.ContainsKey "return_sampled") "sampled return recorded beside the exact one"
+            for p in r.FinalPolicy do Expect.floatClose Accuracy.high (Array.sum p) 1.0 "a distribution per agent"
+            let dir = Runner.RunDirectory r.Spec
+            Expect.equal (Path.GetFullPath r.RecordPath) (Path.GetFullPath(Path.Combine(dir, "record.json"))) "record in the run folder"
+            Expect.stringContains dir (Path.Combine("xor", "a", "inspo", "seed0")) "folder {env}/{dataset}/{algorithm}/seed{seed}"
+            Expect.isTrue (File.Exists(Path.Combine(dir, "checkpoint.bin"))) "checkpoint kept"
+            Expect.isNonEmpty (Directory.GetFiles(Path.Combine(dir, "tb"), "events.out.tfevents*")) "TensorBoard event file"
+        }
+
+        test "BC on XOR (b) reaches the product of the data marginals: 2/9 ≈ 0.222" {
+            let root = TestPaths.scratchDir "train-bc"
+            let r = run (spec "xor" "b" "bc" 0 root []) (Profile("bc", 0, 300, 64, 32, 1000, 50, 32))
+            Expect.isLessThan (abs (r.Metrics["return"] - 2.0 / 9.0)) 0.03 (sprintf "BC return %.4f" r.Metrics["return"])
+            Expect.isLessThan (abs (r.FinalPolicy[0][0] - 2.0 / 3.0)) 0.05 "μ⁰(A) ≈ 2/3"
+        }
+
+        test "the same seed gives the same metrics and policy; another seed differs" {
+            let a = run (spec "xor" "c" "inspo" 3 (TestPaths.scratchDir "det-a") []) tiny
+            let b = run (spec "xor" "c" "inspo" 3 (TestPaths.scratchDir "det-b") []) tiny
+            samePolicy a b
+            let c = run (spec "xor" "c" "inspo" 4 (TestPaths.scratchDir "det-c") []) tiny
+            let pc, pa = c.FinalPolicy[0][0], a.FinalPolicy[0][0]
+            Expect.notEqual pc pa "seed 4 differs from seed 3"
+        }
+
+        test "a run stopped at step 25 and resumed ends bit-identical to an uninterrupted one" {
+            for algo, hyper in [ "inspo", [ "order", 2.0 ]; "bc", [] ] do
+                let whole = run (spec "mne" "imbalanced" algo 1 (TestPaths.scratchDir "whole") hyper) tiny
+                let s = spec "mne" "imbalanced" algo 1 (TestPaths.scratchDir "resumed") hyper
+                let e = TestPaths.catchException<RunInterruptedException> (fun () ->
+                    Runner.Run(s, RunControl(ProfileOverride = tiny, StopAfter = Nullable 25L)) |> ignore)
+                Expect.equal e.Step 25L "stopped where asked"
+                Expect.isNull (Runner.TryLoadFinished s) "no record for an unfinished run"
+                let resumed = Runner.Run(s, RunControl(ProfileOverride = tiny, Resume = true))
+                Expect.equal resumed.Steps whole.Steps "same number of steps"
+                samePolicy whole resumed
+        }
+
+        test "a NaN loss stops the run naming the loss and the step; finished records survive" {
+            let root = TestPaths.scratchDir "nan"
+            let finished = run (spec "xor" "a" "bc" 0 root []) tiny
+            let data = MatrixGameDatasets.Record(MatrixGames.Xor, "a", 10, 50, 0)
+            Array.fill data.Rewards 0 data.Rewards.Length Single.NaN
+            let s = spec "xor" "a" "inspo" 0 root []
+            let e = TestPaths.catchException<TrainingDivergedException> (fun () ->
+                Runner.Run(s, RunControl(ProfileOverride = tiny, DatasetOverride = data)) |> ignore)
+            Expect.stringStarts e.Loss "loss/critic" "the critic's TD loss is the first to see the reward"
+            Expect.equal e.Step (int64 tiny.BehaviourSteps) "the first policy-phase step"
+            Expect.stringContains e.Message (sprintf "step %d" tiny.BehaviourSteps) "message names the step"
+            Expect.stringContains e.Message "loss/critic" "message names the loss"
+            Expect.isNull (Runner.TryLoadFinished s) "no record for the diverged run"
+            Expect.isTrue (File.Exists finished.RecordPath) "the finished run's record is kept"
+        }
+
+        test "importance resampling draws rows in proportion to their weights" {
+            let g = new torch.Generator(7UL)
+            let w = torch.tensor [| 1.0f; 2.0f; 3.0f; 4.0f; 0.0f |]
+            let n = 200_000L
+            let idx = DeviceEpisodeBuffer.ResampleIndices(w, n, g)
+            let counts = torch.bincount(idx, minlength = 5L).data<int64>().ToArray()
+            for k in 0 .. 4 do
+                let expected = [| 0.1; 0.2; 0.3; 0.4; 0.0 |][k]
+                Expect.isLessThan (abs (float counts[k] / float n - expected)) 0.005 (sprintf "row %d: %d draws" k counts[k])
+            // over the whole dataset: only weighted transitions are drawn
+            let data = MatrixGameDatasets.Record(MatrixGames.Xor, "c", 4, 5, 0)
+            use buffer = new DeviceEpisodeBuffer(data, torch.CPU)
+            let weights = torch.zeros(buffer.Transitions)
+            weights[3L] <- torch.tensor 1.0f
+            let batch = buffer.SampleWeighted(weights, 50L, g)
+            let a3 = buffer.All().Actions[3L]
+            Expect.equal ((batch.Actions - a3.unsqueeze(0L)).abs().sum().item<int64>()) 0L "every draw is transition 3"
+            Expect.equal batch.Count 50L "as many draws as asked"
+        }
+
+        test "Eq. 20 weight exp((A − β log μ)/(α+β)) is clipped at its maximum" {
+            let adv = torch.tensor [| 0.0f; 0.1f; 1.0f; 100.0f; 1e6f |]
+            let logMu = torch.tensor [| log 0.5f; log 0.5f; log 0.5f; log 0.5f; log 0.5f |]
+            let w = Inspo.ClippedWeight(adv, logMu, 0.1, 0.2, 100.0).data<float32>().ToArray()
+            let expected x = min (exp ((x - 0.2 * log 0.5) / 0.3)) 100.0
+            for k, x in Seq.indexed [ 0.0; 0.1; 1.0; 100.0; 1e6 ] do
+                Expect.floatClose Accuracy.medium (float w[k]) (expected x) (sprintf "weight %d" k)
+            Expect.equal (float w[4]) 100.0 "no overflow: a huge advantage gives exactly the clip"
+            Expect.isTrue (w |> Array.forall Single.IsFinite) "finite"
+        }
+
+        test "semi-greedy order alternates the best remaining agent with a random one" {
+            let g = new torch.Generator(1UL)
+            for _ in 1 .. 20 do
+                let order = SequentialUpdateOrder.SemiGreedy([| 0.1; 0.9; 0.5; 0.3; 0.7 |], g)
+                Expect.equal (Array.sort order) [| 0 .. 4 |] "a permutation"
+                Expect.equal order[0] 1 "best first"
+                let rest = [ 0 .. 4 ] |> List.filter (fun i -> i <> order[0] && i <> order[1])
+                let best = rest |> List.maxBy (fun i -> [| 0.1; 0.9; 0.5; 0.3; 0.7 |][i])
+                Expect.equal order[2] best "third = best of the remaining"
+        }
+
+        test "a record is written atomically and a finished cell is skipped on rerun" {
+            let root = TestPaths.scratchDir "record"
+            let s = spec "mne" "balanced" "bc" 2 root [ "lr", 0.003 ]
+            let first = run s tiny
+            let dir = Runner.RunDirectory s
+            Expect.stringContains dir "bc-lr=0.003" "hyperparameters name the folder"
+            Expect.isEmpty (Directory.GetFiles(dir, "*.tmp")) "no temporary file left"
+            let json = match Text.Json.Nodes.JsonNode.Parse(File.ReadAllText first.RecordPath) with null -> failwith "empty record" | j -> j
+            for key in [ "env"; "dataset"; "algorithm"; "seed"; "profile"; "device"; "metrics"; "wall_seconds"; "commit"; "hyperparameters"; "budget" ] do
+                Expect.isTrue (json.AsObject().ContainsKey key) (sprintf "record has %s" key)
+            let stamp = File.GetLastWriteTimeUtc first.RecordPath
+            let again = run s tiny
+            Expect.equal again.WallSeconds first.WallSeconds "the stored result, not a new run"
+            Expect.equal (File.GetLastWriteTimeUtc first.RecordPath) stamp "record untouched"
+            Expect.isSome (Option.ofObj (Runner.TryLoadFinished s)) "TryLoadFinished finds it"
+        }
+
+        test "unknown hyperparameters and algorithms are refused by name" {
+            let root = TestPaths.scratchDir "bad"
+            let e = TestPaths.catchException<ArgumentException> (fun () -> run (spec "xor" "a" "inspo" 0 root [ "alpah", 1.0 ]) tiny |> ignore)
+            Expect.stringContains e.Message "alpah" "names the typo"
+            let e = TestPaths.catchException<ArgumentException> (fun () -> run (spec "xor" "a" "qmix" 0 root []) tiny |> ignore)
+            Expect.stringContains e.Message "qmix" "names the algorithm"
+        }
+    
+        test "every option runs: auto-tuned α moves, dataset-level resampling, fixed order, no entropy, simultaneous" {
+            let data = MatrixGameDatasets.Record(MatrixGames.Mne, "imbalanced", 10, 50, 0)
+            use buffer = new DeviceEpisodeBuffer(data, torch.CPU)
+            let hyper = Dictionary<string, float>(dict [ "alpha_auto", 1.0; "resample", 1.0; "order", 1.0; "entropy", 0.0; "sequential", 0.0; "alpha_lr", 0.05 ])
+            use learner = Learners.Create("inspo", data.Spec, hyper, tiny, torch.CPU)
+            let inspo = learner :?> Inspo
+            Expect.equal inspo.Options.Order AgentOrder.Fixed "order 1 = fixed"
+            Expect.equal inspo.Options.Resample ResampleScope.Dataset "resample 1 = dataset"
+            Expect.equal (inspo.Options.BetaAt(0L, 10L)) 0.0 "entropy off: β ≡ 0"
+            let state = TrainerState(new torch.Generator(0UL))
+            let finished = Trainer.Train(learner, buffer, state, tiny.TotalSteps)
+            Expect.isTrue finished "ran to the end"
+            Expect.equal state.Step tiny.TotalSteps "step counter"
+            Expect.notEqual (Math.Round(inspo.Alpha, 6)) 1.0 "Eq. 25 moved α away from its start"
+            let p = learner.Policy(buffer.Observations.select(1L, 0L), buffer.Available.select(1L, 0L))
+            Expect.isTrue (p.isfinite().all().item<bool>()) "finite policy"
+        }
+
+        test "β decays exponentially from β₀ to β₀ · ratio over the policy phase" {
+            let o = InspoOptions.For("mne", null, tiny)
+            Expect.equal (o.BetaAt(0L, 101L)) 5.0 "β₀ = 5 on M-NE"
+            Expect.floatClose Accuracy.high (o.BetaAt(100L, 101L)) (5.0 * 1e-4) "β₀ · ratio at the end"
+            Expect.floatClose Accuracy.high (o.BetaAt(50L, 101L)) (5.0 * 1e-2) "geometric in between"
+            let x = InspoOptions.For("xor", null, tiny)
+            Expect.equal (x.Alpha, x.Beta0) (0.1, 1.0) "XOR defaults α = 0.1, β₀ = 1"
+        }
+
+        test "inspo train (CLI): smoke run prints the metrics and writes the record; a rerun keeps it; bad --set exits 2" {
+            let root = TestPaths.scratchDir "cli-train"
+            let args = [ "train"; "--env"; "xor"; "--dataset"; "b"; "--algo"; "bc"; "--seed"; "1"; "--profile"; "smoke"; "--out"; root ]
+            let code, out, err = CliTests.inspo args
+            Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+            Expect.stringContains out "return_sampled" "metrics table"
+            Expect.isTrue (File.Exists(Path.Combine(root, "xor", "b", "bc", "seed1", "record.json"))) "record written"
+            let code, out, _ = CliTests.inspo args
+            Expect.equal code 0 "rerun"
+            Expect.stringContains out "finished before" "the finished cell is skipped"
+            let code, _, err = CliTests.inspo (args @ [ "--set"; "lr" ])
+            Expect.equal code 2 "bad --set"
+            Expect.stringContains err "name=value" "names the expected form"
+        }
+    ]

@@ -132,14 +132,9 @@ let private hyperText (hs: (string * float) list) =
     | [] -> ""
     | _ -> " " + (hs |> List.map (fun (k, x) -> sprintf "%s=%g" k x) |> String.concat ",")
 
-/// File systems stamp modification times with a coarse clock (Linux: a few ms behind the wall clock), so
-/// a record counts as older than a call only when it is older by this much.
-let reuseTolerance = TimeSpan.FromSeconds 2.0
-
 /// Runs every cell sequentially through `runner`, writing one progress line per cell to `log`.
-/// A cell counts as reused when its record file is older than the call that returned it (by more than
-/// reuseTolerance: the runner found it finished and did not rewrite it). A runner exception fails that
-/// cell only; its message is logged and kept.
+/// A cell is reused when the runner says so (RunResult.Reused: it found the cell finished and returned
+/// its record). A runner exception fails that cell only; its message is logged and kept.
 let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment) =
     let all = cells e
     let total = all.Length
@@ -151,14 +146,10 @@ let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment)
             let prefix =
                 sprintf "[%d/%d] %s/%s %s%s seed %d" (i + 1) total e.Env cell.Dataset cell.Variant.Algorithm.Name
                     (hyperText cell.Variant.Hyperparameters) cell.Seed
-            let started = DateTime.UtcNow
             let outcome =
                 try
                     let r = runner cell.Spec
-                    let reused =
-                        not (String.IsNullOrEmpty r.RecordPath) && File.Exists r.RecordPath
-                        && File.GetLastWriteTimeUtc r.RecordPath < started - reuseTolerance
-                    if reused then Reused r else Ran r
+                    if r.Reused then Reused r else Ran r
                 with ex ->
                     let inner =
                         match ex with

@@ -41,4 +41,11 @@ public sealed record RunResult(
     long Steps,
     string Device,
     string? Commit,
-    string RecordPath);
+    string RecordPath)
+{
+    /// <summary>True when the runner found the cell finished and returned its stored record without training.</summary>
+    public bool Reused { get; init; }
+
+    /// <summary>This result marked as reused.</summary>
+    public RunResult AsReused() => this with { Reused = true };
+}

@@ -71,7 +71,7 @@ public static class Runner
     public static RunResult Run(RunSpec spec, RunControl control)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (TryLoadFinished(spec) is { } finished) return finished;
+        if (TryLoadFinished(spec) is { } finished) return finished.AsReused();
         var wall = Stopwatch.StartNew();
         var profile = control.ProfileOverride ?? Profiles.Get(spec.Profile);
         var dir = RunDirectory(spec);

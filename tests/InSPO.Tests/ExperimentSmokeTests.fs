@@ -55,6 +55,16 @@ let runWithFakeRunner (name: string) =
     let code, out, err = TestPaths.runDotnetWith environment dir [ "fsi"; script ]
     code, out, err, Path.Combine(dir, "reports")
 
+/// Runs an experiment script as it is, with the engine's real runner, at the smoke profile, into a scratch
+/// runs/ and reports/ folder (CI's smoke run of each experiment). Returns exit code, stdout, stderr, folder.
+let runSmoke (name: string) (dir: string) =
+    let plotly = Path.Combine(dir, "plotly.min.js")
+    if not (File.Exists plotly) then File.WriteAllText(plotly, "/*FAKE-PLOTLY*/")
+    let environment =
+        [ "INSPO_PROFILE", "smoke"; "INSPO_RUNS", Path.Combine(dir, "runs"); "INSPO_REPORTS", Path.Combine(dir, "reports")
+          "INSPO_PLOTLY_JS", plotly; "INSPO_CHROMIUM", Path.Combine(dir, "no-chromium") ]
+    TestPaths.runDotnetWith environment dir [ "fsi"; Path.Combine(TestPaths.repoRoot, "experiments", name + ".fsx") ]
+
 let private reportLines (reports: string) name = File.ReadAllLines(Path.Combine(reports, name + ".md"))
 
 [<Tests>]
@@ -94,6 +104,22 @@ let tests =
             Expect.stringContains out "[10/10] mne/imbalanced inspo entropy=0 seed 4" "entropy off"
             Expect.stringContains out "[10/10] xor/b inspo sequential=0 seed 4" "sequential off"
         }
+        testList "smoke profile, real runner" [
+            for name, cells in [ "table1_xor", 30; "table2_mne", 20; "fig3_xor_policies", 10; "fig5_ablations", 20 ] do
+                test (sprintf "%s.fsx trains its %d cells at the smoke profile and reuses them on a rerun" name cells) {
+                    let dir = TestPaths.scratchDir name
+                    let code, out, err = runSmoke name dir
+                    Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+                    Expect.isTrue (out.Contains(sprintf "%d ran, 0 reused, 0 failed" cells) || name = "fig5_ablations")
+                        (sprintf "every cell ran: %s" out)
+                    Expect.isTrue (Directory.GetFiles(Path.Combine(dir, "runs"), "record.json", SearchOption.AllDirectories).Length = cells)
+                        "one record per cell"
+                    if name = "table1_xor" then
+                        let code2, out2, _ = runSmoke name dir
+                        Expect.equal code2 0 "rerun exit code"
+                        Expect.stringContains out2 (sprintf "0 ran, %d reused, 0 failed" cells) "rerun reuses every cell"
+                }
+        ]
         test "exact_games.fsx runs in dotnet fsi (engine and libtorch loaded) and prints both tables" {
             let code, out, err = runScript "experiments/exact_games.fsx"
             Expect.equal code 0 (sprintf "exit code; stderr: %s" err)

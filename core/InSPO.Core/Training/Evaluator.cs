@@ -63,7 +63,7 @@ public static class Evaluator
             return new Evaluation(metrics, final);
         }
         metrics["return"] = metrics["return_sampled"] = returns.Average();
-        return new Evaluation(metrics, Array.Empty<double[]>());
+        return new Evaluation(metrics, firstPolicy!);   // the start state's distributions (diagnostics)
     }
 
     static double[] Normalise(double[] p)

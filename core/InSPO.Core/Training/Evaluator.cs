@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace InSPO.Training;
 
-/// <summary>Metrics of a final policy and, for matrix games, the per-agent distributions in the single state.</summary>
+/// <summary>Metrics of a final policy and the per-agent distributions at the first state (for matrix games the
+/// single state, restricted to each agent's actions).</summary>
 public sealed record Evaluation(IReadOnlyDictionary<string, double> Metrics, double[][] FinalPolicy);
 
 /// <summary>

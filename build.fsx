@@ -2,9 +2,9 @@
 //   Build   restore tools and packages, build the solution (Release)
 //   Test    Build, then run every Expecto test; prints `tests: N passed, N failed`
 //   Quick   Build, then the main job at the quick profile: the exact solutions of XOR and M-NE
-//           (experiments/exact_games.fsx), Tables 1–2 and Figures 3 and 5
+//           (experiments/exact_games.fsx), Tables 1–3 and Figures 3 and 5
 //   Plotly  install plotly.js (npm package plotly.js-dist-min) into .cache/plotly, inlined into figures
-//   Table1, Table2, Figure3, Figure5   one experiment each (profile: INSPO_PROFILE, default quick)
+//   Table1, Table2, Table3, Figure3, Figure5   one experiment each (profile: INSPO_PROFILE, default quick)
 //   Bench   wall time of Tables 1 + 2 (5 seeds, quick profile, fresh run folder) and steps/s per run
 //   BenchSim    SMAC-lite agent-steps per second per core, every map, random actions
 //   SmacScores  SMAC-lite win rates of the scripted policies (200 episodes per map and policy)
@@ -104,12 +104,13 @@ Target.create "Plotly" (fun _ ->
 
 Target.create "Table1" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/table1_xor.fsx")
 Target.create "Table2" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/table2_mne.fsx")
+Target.create "Table3" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/table3_bridge.fsx")
 Target.create "Figure3" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/fig3_xor_policies.fsx")
 Target.create "Figure5" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/fig5_ablations.fsx")
 
 Target.create "Quick" (fun _ ->
     fsiScript "experiments/exact_games.fsx" []
-    for script in [ "table1_xor"; "table2_mne"; "fig3_xor_policies"; "fig5_ablations" ] do
+    for script in [ "table1_xor"; "table2_mne"; "table3_bridge"; "fig3_xor_policies"; "fig5_ablations" ] do
         experimentScript [ "INSPO_PROFILE", "quick" ] (sprintf "experiments/%s.fsx" script))
 
 /// The fields of one CSV line ("…" quotes a field holding commas; "" inside is a quote).
@@ -170,6 +171,7 @@ Target.create "SmacScores" (fun _ -> inspo [ "smac"; "scores"; "--episodes"; "20
 "Plotly" ==> "Quick" |> ignore
 "Build" ==> "Table1" |> ignore
 "Build" ==> "Table2" |> ignore
+"Build" ==> "Table3" |> ignore
 "Build" ==> "Figure3" |> ignore
 "Plotly" ==> "Figure3" |> ignore
 "Build" ==> "Figure5" |> ignore

@@ -17,8 +17,8 @@ type TrainArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Env _ -> "xor or mne (or a JSON matrix-game file)."
-            | Dataset _ -> "a dataset the game defines (xor: a|b|c, mne: balanced|imbalanced) or a dataset folder."
+            | Env _ -> "xor, mne or bridge (or a JSON matrix-game file)."
+            | Dataset _ -> "a dataset the environment defines (xor: a|b|c, mne: balanced|imbalanced, bridge: optimal|mixed|optimal-reference|mixed-reference) or a dataset folder."
             | Algo _ -> "inspo or bc (default inspo)."
             | Seed _ -> "run seed (default 0); the generated dataset's seed is derived from it."
             | Profile _ -> "budget: smoke, quick or paper (default quick)."

@@ -89,6 +89,16 @@ public sealed record InspoOptions
         //   with γ = 0.99, τ = 0.05 also 0/5, with γ = 0, τ = 0.05 5/5 (≈ 19.95). Cause: Q̄ lags the critic by
         //   ~1/τ steps and the policy commits to A (80% of the data) before Q̄ shows C ahead; a one-state game
         //   loses nothing with γ = 0 (each step is the one-shot game, and the metric is per-step).
+        // Bridge keeps the M-NE branch (α = 1, β₀ = 5, γ = 0, τ = 0.05), measured on the quick profile at 4000 rounds
+        // (BridgeRunEnvironment.Budget), 5 seeds, return_normalised (sweep through Runner with ProfileOverride):
+        //   optimal: these defaults 0.952 ± 0.068; at 1500 rounds 0.903 ± 0.018, with γ = 0.99, τ = 0.005 0.855 ± 0.067,
+        //     α = 0.3: 0.831, α = 3: 0.882, α = 0.1: 0.786; γ = 0.99, τ = 0.05, α = 0.1: 0.188 (the policy collapses to
+        //     "right" everywhere and the crossing agent pushes into the yielder's cell).
+        //   mixed (0.86 of the transitions uniform random): these defaults 0.061 ± 0.029; γ = 0.99, τ = 0.005: 0.046;
+        //     + α = 0.1: 0.227; γ = 0.99, τ = 0.05, α = 0.03, β₀ = 1: 0.380; α = 0.01, β₀ = 0.1: 0.516; α = 0.003, β₀ = 0.1:
+        //     0.549 ± 0.111, but the same on optimal gives 0.539 ± 0.246. No single setting reached 0.95 on both; the
+        //     defaults keep the one that does on optimal. Mixed fails by miscoordination in the yield states (e.g. the
+        //     yielder at (1,1) steps back right, 0.80, into the crosser's cell: a blocked swap until the limit).
         var d = new InspoOptions
         {
             Alpha = xor ? 0.1 : 1, Beta0 = xor ? 1 : 5, Gamma = xor ? 0.99 : 0, Tau = xor ? 0.005 : 0.05,

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace InSPO.Training;
 
-/// <summary>Metrics of a final policy and, for matrix games, the per-agent distributions in the single state.</summary>
+/// <summary>Metrics of a final policy and the per-agent distributions at the first state (for matrix games the
+/// single state, restricted to each agent's actions).</summary>
 public sealed record Evaluation(IReadOnlyDictionary<string, double> Metrics, double[][] FinalPolicy);
 
 /// <summary>
@@ -63,7 +64,7 @@ public static class Evaluator
             return new Evaluation(metrics, final);
         }
         metrics["return"] = metrics["return_sampled"] = returns.Average();
-        return new Evaluation(metrics, Array.Empty<double[]>());
+        return new Evaluation(metrics, firstPolicy!);   // the start state's distributions (diagnostics)
     }
 
     static double[] Normalise(double[] p)

@@ -5,8 +5,8 @@ namespace InSPO.Training;
 /// budget profile. Everything a run needs to be reproduced, and the key under which its result
 /// is stored (so finished cells are skipped on a rerun).
 /// </summary>
-/// <param name="Env">Environment name: "xor", "mne", later "bridge", SMAC maps.</param>
-/// <param name="Dataset">Dataset name the environment defines (xor: a|b|c; mne: balanced|imbalanced) or a dataset folder.</param>
+/// <param name="Env">Environment name: "xor", "mne", "bridge" (later SMAC maps); see RunEnvironments.</param>
+/// <param name="Dataset">Dataset name the environment defines (xor: a|b|c; mne: balanced|imbalanced; bridge: optimal|mixed|optimal-reference|mixed-reference) or a dataset folder.</param>
 /// <param name="Algorithm">"inspo" or "bc" (later "omar", "cfcql", "omiga", "alberdice").</param>
 /// <param name="Seed">Seed of everything random in the run (data order, initialisation, evaluation).</param>
 /// <param name="Profile">Budget: "smoke" (CI, seconds), "quick" (CPU, minutes), "paper" (full budget).</param>
@@ -29,7 +29,7 @@ public sealed record RunSpec(
 /// return of the final joint policy), "return_sampled" (mean of the evaluation episodes), and what else
 /// the environment reports ("return_normalised", "win_rate").</param>
 /// <param name="FinalPolicy">Per agent, the final action distribution in the matrix game's single state
-/// (for heat maps); empty for other environments.</param>
+/// (for heat maps); for other environments the distributions at the start state (diagnostics).</param>
 /// <param name="WallSeconds">Training plus evaluation time.</param>
 /// <param name="Steps">Gradient steps taken.</param>
 /// <param name="RecordPath">The run record (JSON) on disk.</param>

@@ -73,7 +73,8 @@ public static class Runner
         ArgumentNullException.ThrowIfNull(spec);
         if (TryLoadFinished(spec) is { } finished) return finished.AsReused();
         var wall = Stopwatch.StartNew();
-        var profile = control.ProfileOverride ?? Profiles.Get(spec.Profile);
+        var environment = RunEnvironments.Resolve(spec.Env);
+        var profile = control.ProfileOverride ?? environment.Budget(Profiles.Get(spec.Profile));
         var dir = RunDirectory(spec);
         var checkpointPath = Path.Combine(dir, "checkpoint.bin");
         TorchRuntime.Initialize();
@@ -83,12 +84,8 @@ public static class Runner
         // machine at 8.8 vs 176 ms per InSPO step (batch 64, hidden 64) with 1 vs 2 threads under load.
         if (device.type == TorchSharp.DeviceType.CPU) set_num_threads(1);
 
-        var game = MatrixGames.Resolve(spec.Env);
         int datasetSeed = DatasetSeed(spec.Seed);
-        var data = control.DatasetOverride
-                   ?? (Directory.Exists(spec.Dataset)
-                       ? DatasetStore.Load(spec.Dataset).Data
-                       : MatrixGameDatasets.Record(game, spec.Dataset, MatrixEpisodes, MatrixSteps, datasetSeed));
+        var data = control.DatasetOverride ?? environment.Dataset(spec.Dataset, datasetSeed);
 
         using var buffer = new DeviceEpisodeBuffer(data, device);
         using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device);
@@ -108,8 +105,7 @@ public static class Runner
         });
         if (!completed) throw new RunInterruptedException(state.Step, checkpointPath);
 
-        var evaluation = Evaluator.Evaluate(learner, () => new MatrixGameEnv(game, MatrixSteps), profile.EvalEpisodes,
-            unchecked(spec.Seed * 31 + 17), device, game);
+        var evaluation = environment.Evaluate(learner, profile.EvalEpisodes, unchecked(spec.Seed * 31 + 17), device);
         foreach (var (k, v) in evaluation.Metrics) tb?.add_scalar("eval/" + k, (float)v, (int)state.Step);
         var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds, state.Step,
             device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName));

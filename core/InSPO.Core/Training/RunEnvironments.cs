@@ -1,0 +1,130 @@
+using InSPO.Algorithms;
+using InSPO.Data;
+using InSPO.Envs;
+using static TorchSharp.torch;
+
+namespace InSPO.Training;
+
+/// <summary>
+/// What the <see cref="Runner"/> needs to know about an environment: how a dataset name becomes data, and how a
+/// final policy is evaluated (and which metrics that reports). A dataset folder (the project's format) works
+/// for every environment.
+/// </summary>
+public abstract class RunEnvironment
+{
+    /// <summary>The dataset the spec names: a folder, or a name the environment defines (generated datasets use
+    /// <paramref name="datasetSeed"/>, derived from the run seed, see <see cref="Runner.DatasetSeed"/>).</summary>
+    public EpisodeDataset Dataset(string dataset, int datasetSeed) =>
+        Directory.Exists(dataset) ? DatasetStore.Load(dataset).Data : Named(dataset, datasetSeed);
+
+    /// <summary>A dataset the environment defines by name.</summary>
+    protected abstract EpisodeDataset Named(string dataset, int datasetSeed);
+
+    /// <summary>The budget of a named profile in this environment (by default the profile itself).</summary>
+    public virtual Profile Budget(Profile profile) => profile;
+
+    /// <summary>Evaluates a trained learner on <paramref name="episodes"/> episodes (SPEC 4).</summary>
+    public abstract Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device);
+}
+
+/// <summary>The environments the runner knows, by name: "bridge", else a matrix game (built-in or a file).</summary>
+public static class RunEnvironments
+{
+    public static RunEnvironment Resolve(string env) =>
+        string.Equals(env, "bridge", StringComparison.OrdinalIgnoreCase)
+            ? new BridgeRunEnvironment()
+            : new MatrixGameRunEnvironment(MatrixGames.Resolve(env));
+}
+
+/// <summary>A repeated matrix game: AlberDICE's layout (100 episodes × 50 steps, SPEC 5.1); evaluation reports
+/// the exact expected per-step return ("return") and the sampled mean ("return_sampled").</summary>
+public sealed class MatrixGameRunEnvironment : RunEnvironment
+{
+    public MatrixGameRunEnvironment(MatrixGame game) => Game = game;
+    public MatrixGame Game { get; }
+
+    protected override EpisodeDataset Named(string dataset, int datasetSeed) =>
+        MatrixGameDatasets.Record(Game, dataset, Runner.MatrixEpisodes, Runner.MatrixSteps, datasetSeed);
+
+    public override Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device) =>
+        Evaluator.Evaluate(learner, () => new MatrixGameEnv(Game, Runner.MatrixSteps), episodes, seed, device, Game);
+}
+
+/// <summary>
+/// Bridge (SPEC 5.2). Datasets: "optimal" (500 episodes) and "mixed" (500 uniform-random + 500 optimal), generated
+/// by <see cref="BridgeDatasets"/> from the dataset seed, as AlberDICE's sizes; "optimal-reference" and
+/// "mixed-reference", AlberDICE's own buffers imported from <c>shared/data/bridge/{optimal,mix}</c> (see
+/// <see cref="SharedData"/>). Evaluation: AlberDICE's 20-step limit, actions sampled from the policy;
+/// "return" = "return_sampled" = mean undiscounted team return, "return_normalised" =
+/// <see cref="BridgeValues.Normalised"/> of it (0 uniform random, 1 optimal).
+/// </summary>
+public sealed class BridgeRunEnvironment : RunEnvironment
+{
+    public const int OptimalEpisodes = 500, MixedEpisodes = 1000;
+    public static readonly string[] Names = { "optimal", "mixed", "optimal-reference", "mixed-reference" };
+
+    protected override EpisodeDataset Named(string dataset, int datasetSeed) => dataset switch
+    {
+        "optimal" => BridgeDatasets.Record("optimal", OptimalEpisodes, datasetSeed),
+        "mixed" => BridgeDatasets.Record("mixed", MixedEpisodes, datasetSeed),
+        "optimal-reference" => PymarlImporter.Import(SharedData.Require(Path.Combine("bridge", "optimal")), "bridge"),
+        "mixed-reference" => PymarlImporter.Import(SharedData.Require(Path.Combine("bridge", "mix")), "bridge"),
+        _ => throw new ArgumentException($"unknown Bridge dataset '{dataset}' (known: {string.Join(", ", Names)}, or a dataset folder)"),
+    };
+
+    /// <summary>Quick profile: 4000 policy rounds instead of 1500. Bridge needs the longer policy phase to make
+    /// the sampled policy sharp enough (a near-uniform residual at the start state miscoordinates the yield);
+    /// measured with InSPO defaults on generated "optimal", 5 seeds, return_normalised (/tmp sweep, Runner with
+    /// ProfileOverride): 1500 rounds 0.903 ± 0.018 (8.9 s/run), 4000 rounds 0.952 ± 0.068 (≈ 25 s/run alone,
+    /// 42 s with two runs sharing the 2 cores). Other profiles are unchanged.</summary>
+    public override Profile Budget(Profile profile) =>
+        profile.Name == Profiles.Quick.Name ? profile with { Steps = QuickSteps } : profile;
+
+    public const int QuickSteps = 4000;
+
+    public override Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device)
+    {
+        var e = Evaluator.Evaluate(learner, () => new BridgeEnv(BridgeEnv.EvaluationEpisodeLimit), episodes, seed, device);
+        var metrics = new Dictionary<string, double>(e.Metrics)
+        {
+            ["return_normalised"] = BridgeValues.Normalised(e.Metrics["return"], BridgeEnv.EvaluationEpisodeLimit),
+        };
+        return e with { Metrics = metrics };
+    }
+}
+
+/// <summary>
+/// The project's shared reference data (<c>../shared/data</c> beside the repository, never copied into it):
+/// INSPO_SHARED_DATA if set, else the first <c>shared/data</c> found walking up from the current directory or
+/// from the binary's folder.
+/// </summary>
+public static class SharedData
+{
+    public const string Variable = "INSPO_SHARED_DATA";
+
+    /// <summary>The shared data folder, or null when none is found.</summary>
+    public static string? Root()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable(Variable);
+        if (!string.IsNullOrEmpty(fromEnv)) return Directory.Exists(fromEnv) ? Path.GetFullPath(fromEnv) : null;
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "shared", "data");
+                if (Directory.Exists(candidate)) return candidate;
+            }
+        return null;
+    }
+
+    /// <summary>The folder <paramref name="relative"/> under the shared data; a one-line error when absent.</summary>
+    public static string Require(string relative)
+    {
+        var root = Root();
+        var path = root is null ? null : Path.Combine(root, relative);
+        if (path is null || !Directory.Exists(path))
+            throw new DirectoryNotFoundException(
+                $"shared data '{relative}' not found: set {Variable} to the shared/data folder, or keep ../shared/data beside the repository"
+                + (root is null ? "" : $" (looked in {root})"));
+        return path;
+    }
+}

@@ -10,12 +10,7 @@ open InSPO.Scripting.Experiment
 
 let table1 =
     { experiment "table1_xor" "xor" [ "a"; "b"; "c" ]
-          [ algo "bc" []
-            notYet "omar"
-            notYet "alberdice"
-            notYet "cfcql"
-            notYet "omiga"
-            algo "inspo" [] ] with
+          paperAlgorithms with
         Paper = PaperTargets.xor }
     |> withEnvironment (__SOURCE_DIRECTORY__ + "/..")
 

@@ -8,12 +8,7 @@ open InSPO.Scripting.Experiment
 
 let table2 =
     { experiment "table2_mne" "mne" [ "balanced"; "imbalanced" ]
-          [ algo "bc" []
-            notYet "omar"
-            notYet "alberdice"
-            notYet "cfcql"
-            notYet "omiga"
-            algo "inspo" [] ] with
+          paperAlgorithms with
         Paper = PaperTargets.mne }
     |> withEnvironment (__SOURCE_DIRECTORY__ + "/..")
 

@@ -25,12 +25,7 @@ let references =
 
 let table3 =
     { experiment "table3_bridge" "bridge" ([ "optimal"; "mixed" ] @ references)
-          [ algo "bc" []
-            notYet "omar"
-            notYet "alberdice"
-            notYet "cfcql"
-            notYet "omiga"
-            algo "inspo" [] ] with
+          paperAlgorithms with
         Metric = "return_normalised"
         Paper =
             { PaperTargets.bridge with

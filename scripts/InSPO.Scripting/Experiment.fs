@@ -42,6 +42,11 @@ let labelled label (a: Algorithm) = { a with Label = label }
 /// with the paper's value beside.
 let notYet name = { algo name [] with Runs = false }
 
+/// The columns of the paper's Tables 1–3 (SPEC 7), in its order: BC, OMAR, AlberDICE, CFCQL, OMIGA, InSPO
+/// at their defaults. The baselines show their paper values beside an empty cell until the engine has them.
+let paperAlgorithms =
+    [ algo "bc" []; notYet "omar"; notYet "alberdice"; notYet "cfcql"; notYet "omiga"; algo "inspo" [] ]
+
 type Experiment =
     { Name: string
       /// Environment name as the engine knows it ("xor", "mne", ...).

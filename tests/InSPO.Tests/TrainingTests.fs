@@ -59,6 +59,23 @@ let tests =
             Expect.notEqual pc pa "seed 4 differs from seed 3"
         }
 
+        test "runs of one seed trained at the same time in one process agree (no shared random state)" {
+            // Both runs build their networks and draw batches concurrently while a third thread draws from
+            // libtorch's global generator: any use of global random state would make them differ.
+            use stop = new System.Threading.CancellationTokenSource()
+            let noise = System.Threading.Tasks.Task.Run(fun () ->
+                while not stop.IsCancellationRequested do
+                    use _ = torch.rand([| 64L |])
+                    ())
+            let results =
+                [| for name in [ "par-a"; "par-b" ] ->
+                       System.Threading.Tasks.Task.Run(fun () -> run (spec "xor" "c" "inspo" 5 (TestPaths.scratchDir name) []) tiny) |]
+                |> Array.map (fun t -> t.Result)
+            stop.Cancel()
+            noise.Wait()
+            samePolicy results[0] results[1]
+        }
+
         test "a run stopped at step 25 and resumed ends bit-identical to an uninterrupted one" {
             for algo, hyper in [ "inspo", [ "order", 2.0 ]; "bc", [] ] do
                 let whole = run (spec "mne" "imbalanced" algo 1 (TestPaths.scratchDir "whole") hyper) tiny
@@ -159,7 +176,8 @@ let tests =
             let data = MatrixGameDatasets.Record(MatrixGames.Mne, "imbalanced", 10, 50, 0)
             use buffer = new DeviceEpisodeBuffer(data, torch.CPU)
             let hyper = Dictionary<string, float>(dict [ "alpha_auto", 1.0; "resample", 1.0; "order", 1.0; "entropy", 0.0; "sequential", 0.0; "alpha_lr", 0.05 ])
-            use learner = Learners.Create("inspo", data.Spec, hyper, tiny, torch.CPU)
+            use init = new torch.Generator(0UL)
+            use learner = Learners.Create("inspo", data.Spec, hyper, tiny, torch.CPU, init)
             let inspo = learner :?> Inspo
             Expect.equal inspo.Options.Order AgentOrder.Fixed "order 1 = fixed"
             Expect.equal inspo.Options.Resample ResampleScope.Dataset "resample 1 = dataset"

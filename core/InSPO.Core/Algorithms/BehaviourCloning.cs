@@ -32,12 +32,12 @@ public sealed class BehaviourCloning : IOfflineLearner
     readonly BehaviourCloningOptions options;
     readonly int agents;
 
-    public BehaviourCloning(EnvSpec spec, BehaviourCloningOptions options, Device device)
+    public BehaviourCloning(EnvSpec spec, BehaviourCloningOptions options, Device device, Generator init)
     {
         this.options = options;
         agents = spec.Agents;
         policies = Enumerable.Range(0, agents)
-            .Select(i => new Mlp($"pi{i}", spec.ObservationSize, options.Hidden, spec.Actions, smallOutput: true))
+            .Select(i => new Mlp($"pi{i}", spec.ObservationSize, options.Hidden, spec.Actions, init, smallOutput: true))
             .ToArray();
         foreach (var p in policies) p.to(device);
         optimizers = policies.Select(p => (optim.Optimizer)optim.Adam(p.parameters(), options.LearningRate)).ToArray();

@@ -38,13 +38,14 @@ public static class Learners
     /// <summary>The algorithm names <see cref="Create"/> knows.</summary>
     public static IReadOnlyList<string> Known { get; } = new[] { "inspo", "bc" };
 
-    /// <summary>Creates "inspo" or "bc" for an environment, with hyperparameter overrides by option name.</summary>
+    /// <summary>Creates "inspo" or "bc" for an environment, with hyperparameter overrides by option name;
+    /// every initial weight is drawn from <paramref name="init"/>.</summary>
     public static IOfflineLearner Create(string algorithm, EnvSpec spec, IReadOnlyDictionary<string, double>? hyper,
-                                         InSPO.Training.Profile profile, Device device) =>
+                                         InSPO.Training.Profile profile, Device device, Generator init) =>
         algorithm.ToLowerInvariant() switch
         {
-            "inspo" => new Inspo(spec, InspoOptions.For(spec.Name, hyper, profile), device),
-            "bc" => new BehaviourCloning(spec, BehaviourCloningOptions.From(hyper, profile), device),
+            "inspo" => new Inspo(spec, InspoOptions.For(spec.Name, hyper, profile), device, init),
+            "bc" => new BehaviourCloning(spec, BehaviourCloningOptions.From(hyper, profile), device, init),
             _ => throw new ArgumentException($"unknown algorithm '{algorithm}' (known: {string.Join(", ", Known)})"),
         };
 

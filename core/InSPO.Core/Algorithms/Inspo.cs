@@ -36,17 +36,17 @@ public sealed class Inspo : IOfflineLearner
     readonly optim.Optimizer[] piOpt, muOpt, qOpt;
     readonly optim.Optimizer alphaOpt;
 
-    public Inspo(EnvSpec spec, InspoOptions options, Device device)
+    public Inspo(EnvSpec spec, InspoOptions options, Device device, Generator init)
     {
         o = options;
         N = spec.Agents;
         A = spec.Actions;
         int h = o.Hidden;
-        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", spec.ObservationSize, h, A, smallOutput: true)).ToArray();
-        mu = Enumerable.Range(0, N).Select(i => new Mlp($"mu{i}", spec.ObservationSize, h, A, smallOutput: true)).ToArray();
-        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, spec.StateSize, h)).ToArray();
-        q = Enumerable.Range(0, N).Select(i => new Mlp($"q{i}", spec.StateSize, h, A)).ToArray();
-        qTarget = Enumerable.Range(0, N).Select(i => new Mlp($"q_target{i}", spec.StateSize, h, A)).ToArray();
+        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
+        mu = Enumerable.Range(0, N).Select(i => new Mlp($"mu{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
+        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, spec.StateSize, h, init)).ToArray();
+        q = Enumerable.Range(0, N).Select(i => new Mlp($"q{i}", spec.StateSize, h, A, init)).ToArray();
+        qTarget = Enumerable.Range(0, N).Select(i => new Mlp($"q_target{i}", spec.StateSize, h, A, init)).ToArray();
         logAlpha = new LogAlpha(o.Alpha);
         foreach (var m in pi.Concat(mu).Concat(q).Concat(qTarget).Cast<nn.Module>().Concat(muMinus).Append(logAlpha)) m.to(device);
         for (int i = 0; i < N; i++)

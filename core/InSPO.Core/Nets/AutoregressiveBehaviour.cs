@@ -15,10 +15,10 @@ public sealed class AutoregressiveBehaviour : nn.Module<Tensor, Tensor>
     readonly Mlp net;
     readonly int agent, agents, actions, stateSize;
 
-    public AutoregressiveBehaviour(string name, int agent, int agents, int actions, int stateSize, int hidden) : base(name)
+    public AutoregressiveBehaviour(string name, int agent, int agents, int actions, int stateSize, int hidden, Generator init) : base(name)
     {
         this.agent = agent; this.agents = agents; this.actions = actions; this.stateSize = stateSize;
-        net = new Mlp("net", agents + stateSize + (agents - 1) * actions, hidden, actions);
+        net = new Mlp("net", agents + stateSize + (agents - 1) * actions, hidden, actions, init);
         RegisterComponents();
     }
 

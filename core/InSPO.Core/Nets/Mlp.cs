@@ -9,23 +9,41 @@ namespace InSPO.Nets;
 /// game/Bridge policies, h = 256). With <c>smallOutput</c> the last layer's weights start uniform in
 /// ±1e-3 and its bias at 0, so a policy head starts ≈ uniform (as AlberDICE's policies do; notes §6.7:
 /// the entropy experiments depend on a neutral start).
+/// Every weight is drawn from the <see cref="Generator"/> passed in, never from libtorch's global one, so
+/// runs that build networks at the same time (parallel tests, scripts) stay reproducible.
 /// </summary>
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     readonly Linear fc1, fc2, fc3;
 
-    public Mlp(string name, long inputs, long hidden, long outputs, bool smallOutput = false) : base(name)
+    public Mlp(string name, long inputs, long hidden, long outputs, Generator init, bool smallOutput = false) : base(name)
     {
-        fc1 = nn.Linear(inputs, hidden);
-        fc2 = nn.Linear(hidden, hidden);
-        fc3 = nn.Linear(hidden, outputs);
+        fc1 = Layer(inputs, hidden, init);
+        fc2 = Layer(hidden, hidden, init);
+        fc3 = Layer(hidden, outputs, init);
         if (smallOutput)
             using (no_grad())
             {
-                nn.init.uniform_(fc3.weight, -1e-3, 1e-3);
+                fc3.weight.uniform_(-1e-3, 1e-3, init);
                 nn.init.zeros_(fc3.bias);
             }
         RegisterComponents();
+    }
+
+    /// <summary>A Linear layer with PyTorch's default distribution, U(±1/√fan_in) for weight and bias,
+    /// drawn from <paramref name="init"/> (the constructor's own draw uses the global generator).</summary>
+    static Linear Layer(long inputs, long outputs, Generator init)
+    {
+        var layer = nn.Linear(inputs, outputs);
+        double bound = 1.0 / Math.Sqrt(inputs);
+        using (no_grad())
+        {
+            // Tensor.uniform_, not nn.init.uniform_: TorchSharp 0.107's nn.init.uniform_ ignores its generator
+            // argument and draws from the global one (checked: two generators of one seed gave different weights).
+            layer.weight.uniform_(-bound, bound, init);
+            layer.bias!.uniform_(-bound, bound, init);
+        }
+        return layer;
     }
 
     public override Tensor forward(Tensor x) =>

@@ -1,3 +1,4 @@
+using InSPO.Data;
 using InSPO.Algorithms;
 using InSPO.Envs;
 using InSPO.Tabular;
@@ -29,7 +30,7 @@ public static class Evaluator
         var returns = new double[episodes];
         var lengths = new int[episodes];
         var done = new bool[episodes];
-        for (int e = 0; e < episodes; e++) envs[e].Reset(HashCode.Combine(seed, e) & int.MaxValue);
+        for (int e = 0; e < episodes; e++) envs[e].Reset(EpisodeRecorder.EnvironmentSeed(seed, e));   // not HashCode.Combine: randomised per process
         var obs = new float[episodes * n * o];
         var avail = new bool[episodes * n * a];
         var joint = new int[n];

@@ -88,7 +88,10 @@ public static class Runner
         var data = control.DatasetOverride ?? environment.Dataset(spec.Dataset, datasetSeed);
 
         using var buffer = new DeviceEpisodeBuffer(data, device);
-        using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device);
+        // Initial weights come from a CPU generator of the run's own (not libtorch's global one, which
+        // concurrent runs in one process would share), so a seed gives the same start on every device.
+        using var init = new Generator((ulong)spec.Seed, CPU);
+        using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
         var state = new TrainerState(new Generator((ulong)spec.Seed + 0x5EED, device));
         if (control.Resume && File.Exists(checkpointPath)) Checkpoint.Load(checkpointPath, learner, state);
 

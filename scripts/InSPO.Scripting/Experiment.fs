@@ -43,9 +43,11 @@ let labelled label (a: Algorithm) = { a with Label = label }
 let notYet name = { algo name [] with Runs = false }
 
 /// The columns of the paper's Tables 1–3 (SPEC 7), in its order: BC, OMAR, AlberDICE, CFCQL, OMIGA, InSPO
-/// at their defaults. The baselines show their paper values beside an empty cell until the engine has them.
+/// at their defaults. A column the engine cannot run (not in `Learners.Known`) shows the paper's value
+/// beside an empty cell.
 let paperAlgorithms =
-    [ algo "bc" []; notYet "omar"; notYet "alberdice"; notYet "cfcql"; notYet "omiga"; algo "inspo" [] ]
+    [ "bc"; "omar"; "alberdice"; "cfcql"; "omiga"; "inspo" ]
+    |> List.map (fun n -> if Seq.contains n InSPO.Algorithms.Learners.Known then algo n [] else notYet n)
 
 type Experiment =
     { Name: string

@@ -76,8 +76,11 @@ let tests =
             samePolicy results[0] results[1]
         }
 
-        test "a run stopped at step 25 and resumed ends bit-identical to an uninterrupted one" {
-            for algo, hyper in [ "inspo", [ "order", 2.0 ]; "bc", [] ] do
+        test "a run stopped at step 25 and resumed ends bit-identical to an uninterrupted one (every learner)" {
+            // Every registered algorithm, so a new learner that forgets a module, an optimiser or a random
+            // draw outside the trainer's generator fails here. InSPO with the semi-greedy order (its most stateful).
+            for algo in Learners.Known do
+                let hyper = if algo = "inspo" then [ "order", 2.0 ] else []
                 let whole = run (spec "mne" "imbalanced" algo 1 (TestPaths.scratchDir "whole") hyper) tiny
                 let s = spec "mne" "imbalanced" algo 1 (TestPaths.scratchDir "resumed") hyper
                 let e = TestPaths.catchException<RunInterruptedException> (fun () ->

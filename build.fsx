@@ -5,6 +5,10 @@
 //           (experiments/exact_games.fsx), Tables 1–3 and Figures 3 and 5
 //   Plotly  install plotly.js (npm package plotly.js-dist-min) into .cache/plotly, inlined into figures
 //   Table1, Table2, Table3, Figure3, Figure5   one experiment each (profile: INSPO_PROFILE, default quick)
+//   Sweep   Tables 1–3 tuned: every algorithm on its search grid (scripts/InSPO.Scripting/SearchGrids.fs), the
+//           best point per dataset (INSPO_SWEEP=1; profile INSPO_PROFILE, default quick); writes *_tuned tables
+//   Paper   every table and figure that exists, defaults and tuned, at the paper profile on the best device
+//           (INSPO_DEVICE, default auto: CUDA when available); reports under reports/paper
 //   Bench   wall time of Tables 1 + 2 (5 seeds, quick profile, fresh run folder) and steps/s per run
 //   BenchSim    SMAC-lite agent-steps per second per core, every map, random actions
 //   SmacScores  SMAC-lite win rates of the scripted policies (200 episodes per map and policy)
@@ -102,16 +106,36 @@ Target.create "Plotly" (fun _ ->
                     sprintf "plotly.js-dist-min@%s" plotlyVersion ]
         if not (File.Exists plotlyJs) then failwithf "npm finished but %s is missing" plotlyJs)
 
-Target.create "Table1" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/table1_xor.fsx")
-Target.create "Table2" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/table2_mne.fsx")
-Target.create "Table3" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/table3_bridge.fsx")
-Target.create "Figure3" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/fig3_xor_policies.fsx")
-Target.create "Figure5" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/fig5_ablations.fsx")
+Target.create "Table1" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/table1_xor.fsx")
+Target.create "Table2" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/table2_mne.fsx")
+Target.create "Table3" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/table3_bridge.fsx")
+Target.create "Figure3" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/fig3_xor_policies.fsx")
+Target.create "Figure5" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/fig5_ablations.fsx")
+
+/// The scripts of the paper's tables and figures that exist, in the paper's order.
+let tableScripts = [ "table1_xor"; "table2_mne"; "table3_bridge" ]
+let figureScripts = [ "fig3_xor_policies"; "fig5_ablations" ]
 
 Target.create "Quick" (fun _ ->
     fsiScript "experiments/exact_games.fsx" []
-    for script in [ "table1_xor"; "table2_mne"; "table3_bridge"; "fig3_xor_policies"; "fig5_ablations" ] do
-        experimentScript [ "INSPO_PROFILE", "quick" ] (sprintf "experiments/%s.fsx" script))
+    for script in tableScripts @ figureScripts do
+        experimentScript [ ("INSPO_PROFILE", "quick") ] (sprintf "experiments/%s.fsx" script))
+
+Target.create "Sweep" (fun _ ->
+    for script in tableScripts do
+        experimentScript [ "INSPO_PROFILE", profile; "INSPO_SWEEP", "1" ] (sprintf "experiments/%s.fsx" script))
+
+Target.create "Paper" (fun _ ->
+    // Runs are shared with other targets under runs/ (a finished cell is reused, so an interrupted Paper resumes);
+    // the report folder is its own.
+    let device = Environment.environVarOrDefault "INSPO_DEVICE" "auto"
+    let env = [ "INSPO_PROFILE", "paper"; "INSPO_DEVICE", device; "INSPO_REPORTS", Path.Combine(root, "reports", "paper") ]
+    fsiScript "experiments/exact_games.fsx" []
+    for script in tableScripts @ figureScripts do
+        experimentScript env (sprintf "experiments/%s.fsx" script)
+    for script in tableScripts do
+        experimentScript (("INSPO_SWEEP", "1") :: env) (sprintf "experiments/%s.fsx" script)
+    printfn "Paper: tables and figures in %s" (Path.Combine(root, "reports", "paper")))
 
 /// The fields of one CSV line ("…" quotes a field holding commas; "" inside is a quote).
 let csvFields (line: string) =
@@ -177,5 +201,8 @@ Target.create "SmacScores" (fun _ -> inspo [ "smac"; "scores"; "--episodes"; "20
 "Build" ==> "Figure5" |> ignore
 "Plotly" ==> "Figure5" |> ignore
 "Build" ==> "Bench" |> ignore
+"Build" ==> "Sweep" |> ignore
+"Build" ==> "Paper" |> ignore
+"Plotly" ==> "Paper" |> ignore
 
 Target.runOrDefaultWithArguments "Build"

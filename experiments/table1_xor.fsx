@@ -14,7 +14,7 @@ let table1 =
         Paper = PaperTargets.xor }
     |> withEnvironment (__SOURCE_DIRECTORY__ + "/..")
 
-// The engine's runner; it skips cells whose record is already under RunsRoot.
-let results = run (fun spec -> InSPO.Training.Runner.Run(spec, true, null)) table1
-Tables.report results |> ignore
-if failures results > 0 then exit 1
+// The engine's runner; it skips cells whose record is already under RunsRoot. INSPO_SWEEP=1 tunes every
+// baseline and InSPO on its search grid instead (SearchGrids.fs) and writes table1_xor_tuned.
+let results, failed = Sweep.tableOrSweep (fun spec -> InSPO.Training.Runner.Run(spec, true, null)) table1
+if failed > 0 then exit 1

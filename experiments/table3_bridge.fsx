@@ -34,9 +34,9 @@ let table3 =
                         |> Map.add "mixed-reference" PaperTargets.table3.["mixed"] } }
     |> withEnvironment (__SOURCE_DIRECTORY__ + "/..")
 
-// The engine's runner; it skips cells whose record is already under RunsRoot.
-let results = run (fun spec -> InSPO.Training.Runner.Run(spec, true, null)) table3
-Tables.report results |> ignore
+// The engine's runner; it skips cells whose record is already under RunsRoot. INSPO_SWEEP=1 tunes every
+// baseline and InSPO on its search grid instead (SearchGrids.fs) and writes table3_bridge_tuned.
+let results, failed = Sweep.tableOrSweep (fun spec -> InSPO.Training.Runner.Run(spec, true, null)) table3
 // The same runs, raw return (the cells are not run again: only the reported metric changes).
-Tables.report { results with Experiment = { results.Experiment with Name = "table3_bridge_raw"; Metric = "return" } } |> ignore
-if failures results > 0 then exit 1
+Tables.report { results with Experiment = { results.Experiment with Name = results.Experiment.Name + "_raw"; Metric = "return" } } |> ignore
+if failed > 0 then exit 1

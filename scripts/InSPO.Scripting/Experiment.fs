@@ -65,13 +65,15 @@ type Experiment =
       ReportsRoot: string
       /// Metric that fills the table.
       Metric: string
-      Paper: PaperTargets.PaperTable }
+      Paper: PaperTargets.PaperTable
+      /// Lines printed under the table's caption (e.g. how a sweep chose the hyperparameters).
+      Notes: string list }
 
 /// An experiment with defaults: seeds 0..4 (SPEC 4), quick profile, cpu, metric "return", reports in ./reports.
 let experiment name env datasets algorithms =
     { Name = name; Env = env; Datasets = datasets; Algorithms = algorithms; Seeds = [ 0 .. 4 ]
       Profile = "quick"; Device = "cpu"; RunsRoot = None; ReportsRoot = "reports"; Metric = "return"
-      Paper = PaperTargets.none }
+      Paper = PaperTargets.none; Notes = [] }
 
 /// One column of a table: an algorithm at one point of its grid.
 type Variant =
@@ -198,9 +200,14 @@ let find (results: Results) dataset label seed =
 let private csvEscape (s: string) =
     if s.IndexOfAny([| ','; '"'; '\n' |]) >= 0 then "\"" + s.Replace("\"", "\"\"") + "\"" else s
 
-/// One line per cell: dataset, column, seed, outcome, metric, steps, wall seconds, steps per second, device.
+/// The hyperparameters a run was given, "k=v;k=v" sorted by name ("" for the defaults).
+let hyperparametersOf (spec: RunSpec) =
+    spec.Hyperparameters |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> sprintf "%s=%g" kv.Key kv.Value) |> String.concat ";"
+
+/// One line per cell: dataset, column, hyperparameters, seed, outcome, metric, steps, wall seconds, steps per
+/// second, device.
 let runsCsv (results: Results) =
-    let header = "dataset,column,seed,outcome,metric,steps,wall_s,steps_per_s,device"
+    let header = "dataset,column,hyperparameters,seed,outcome,metric,steps,wall_s,steps_per_s,device"
     let line (c: CellResult) =
         let cols =
             match c.Outcome with
@@ -209,7 +216,7 @@ let runsCsv (results: Results) =
                 let rate = if r.WallSeconds > 0.0 then sprintf "%.1f" (float r.Steps / r.WallSeconds) else ""
                 [ (match c.Outcome with Ran _ -> "ran" | _ -> "reused"); m; string r.Steps; sprintf "%.3f" r.WallSeconds; rate; r.Device ]
             | Failed msg -> [ "failed: " + msg; ""; ""; ""; ""; "" ]
-        [ c.Cell.Dataset; c.Cell.Variant.Label; string c.Cell.Seed ] @ cols |> List.map csvEscape |> String.concat ","
+        [ c.Cell.Dataset; c.Cell.Variant.Label; hyperparametersOf c.Cell.Spec; string c.Cell.Seed ] @ cols |> List.map csvEscape |> String.concat ","
     String.concat "\n" (header :: List.map line results.Cells) + "\n"
 
 /// Writes `<ReportsRoot>/<name>.runs.csv` and returns its path.

@@ -115,8 +115,9 @@ let caption (results: Results) =
     let e = results.Experiment
     let seeds = e.Seeds |> List.map string |> String.concat ","
     let source = if e.Paper.Source = "" then "" else sprintf "; paper values (%s) beside ours" e.Paper.Source
-    sprintf "%s (%s): %s, mean ± std over seeds %s, profile %s; bold = best mean, * = not significantly different from the best (two-sided Welch t-test, 5%%)%s"
-        e.Name e.Env e.Metric seeds e.Profile source
+    let notes = e.Notes |> List.map (fun n -> ". " + n) |> String.concat ""
+    sprintf "%s (%s): %s, mean ± std over seeds %s, profile %s; bold = best mean, * = not significantly different from the best (two-sided Welch t-test, 5%%)%s%s"
+        e.Name e.Env e.Metric seeds e.Profile source notes
 
 /// Header and rows of an experiment's table: one row per dataset; per column our value, then the
 /// paper's when it reports one for that column; a last "paper" column for the paper's claims in words.

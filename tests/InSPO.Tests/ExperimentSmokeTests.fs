@@ -3,6 +3,7 @@ module InSPO.Tests.ExperimentSmokeTests
 
 open System.IO
 open Expecto
+open InSPO.Scripting
 
 let private scriptingDll =
     Path.Combine(TestPaths.repoRoot, "scripts", "InSPO.Scripting", "bin", "Release", "net10.0", "InSPO.Scripting.dll")
@@ -36,7 +37,7 @@ module FakeRunner =
 /// Runs an experiment script with its runner replaced by the fake (the engine's runner lives in another
 /// branch until merged): the declaration, the run loop, tables and figures under dotnet fsi.
 /// Returns the exit code, stdout, stderr and the reports folder.
-let runWithFakeRunner (name: string) =
+let runWithFakeRunnerAnd (extraEnvironment: (string * string) list) (name: string) =
     let source = File.ReadAllText(Path.Combine(TestPaths.repoRoot, "experiments", name + ".fsx"))
     if not (source.Contains runnerCall) then failwithf "%s no longer calls %s" name runnerCall
     let dir = TestPaths.scratchDir name
@@ -51,9 +52,11 @@ let runWithFakeRunner (name: string) =
     File.WriteAllText(plotly, "/*FAKE-PLOTLY*/")
     let environment =
         [ "INSPO_PROFILE", "smoke"; "INSPO_RUNS", Path.Combine(dir, "runs"); "INSPO_REPORTS", Path.Combine(dir, "reports")
-          "INSPO_PLOTLY_JS", plotly; "INSPO_CHROMIUM", Path.Combine(dir, "no-chromium") ]
+          "INSPO_PLOTLY_JS", plotly; "INSPO_CHROMIUM", Path.Combine(dir, "no-chromium") ] @ extraEnvironment
     let code, out, err = TestPaths.runDotnetWith environment dir [ "fsi"; script ]
     code, out, err, Path.Combine(dir, "reports")
+
+let runWithFakeRunner name = runWithFakeRunnerAnd [] name
 
 /// Runs an experiment script as it is, with the engine's real runner, at the smoke profile, into a scratch
 /// runs/ and reports/ folder (CI's smoke run of each experiment). Returns exit code, stdout, stderr, folder.
@@ -78,6 +81,16 @@ let tests =
             Expect.stringContains lines.[0] "profile smoke" "profile"
             Expect.stringContains (lines |> Array.find (fun l -> l.StartsWith "| b")) "| 0.22±0.02 |  0.23±0.01 |    — |   -2.00±0.00 |" "BC ours, BC paper, OMAR empty, OMAR paper"
             Expect.isTrue (File.Exists(Path.Combine(reports, "table1_xor.tex"))) "LaTeX written"
+        }
+        test "table2_mne.fsx with INSPO_SWEEP=1: every grid point runs, the tuned table and the choices are written" {
+            let code, out, err, reports = runWithFakeRunnerAnd [ "INSPO_SWEEP", "1" ] "table2_mne"
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            let inspoCandidates = SearchGrids.inspo.Grid |> List.map (snd >> List.length) |> List.reduce (*)
+            Expect.stringContains out (sprintf "[%d/" (2 * 5 * (1 + inspoCandidates) + 0)) "at least BC and every InSPO candidate ran"
+            Expect.stringContains (reportLines reports "table2_mne_tuned").[0] "table2_mne_tuned.sweep.md" "the caption names the choices"
+            let sweep = File.ReadAllText(Path.Combine(reports, "table2_mne_tuned.sweep.md"))
+            Expect.stringContains sweep "chosen" "choices recorded"
+            Expect.isTrue (File.Exists(Path.Combine(reports, "table2_mne_tuned.runs.csv"))) "every candidate's runs"
         }
         test "table2_mne.fsx: the paper's claims beside" {
             let code, out, err, reports = runWithFakeRunner "table2_mne"

@@ -188,7 +188,7 @@ let private dslTests =
         }
         test "runs CSV: one line per cell with steps per second" {
             let csv = runsCsv (runWith quiet (tableRunner smallValues) { small with Datasets = [ "a" ]; Seeds = [ 0 ] })
-            Expect.equal csv "dataset,column,seed,outcome,metric,steps,wall_s,steps_per_s,device\na,BC,0,ran,0,1000,2.000,500.0,cpu\na,InSPO,0,ran,1,1000,2.000,500.0,cpu\n" "csv"
+            Expect.equal csv "dataset,column,hyperparameters,seed,outcome,metric,steps,wall_s,steps_per_s,device\na,BC,,0,ran,0,1000,2.000,500.0,cpu\na,InSPO,,0,ran,1,1000,2.000,500.0,cpu\n" "csv"
         }
     ]
 
@@ -227,5 +227,52 @@ let private plotTests =
         }
     ]
 
+/// A fake runner for sweeps: the return is a function of the dataset, algorithm, "alpha" and seed.
+let private sweepRunner (spec: RunSpec) =
+    let alpha = match spec.Hyperparameters.TryGetValue "alpha" with | true, a -> a | _ -> 0.0
+    let value =
+        match spec.Dataset, spec.Algorithm with
+        | "a", "inspo" -> (if alpha = 1.0 then 0.9 else 0.2) + 0.01 * float spec.Seed
+        | "b", "inspo" -> (if alpha = 5.0 then 0.7 else 0.1) + 0.01 * float spec.Seed
+        | _ -> 0.3
+    result spec value ""
+
+let private sweepTests =
+    let grids : SearchGrids.SearchGrid list = [ { Algorithm = "inspo"; Grid = [ "alpha", [ 0.1; 1.0; 5.0 ] ]; Source = "test" } ]
+    let e = { experiment "sw" "xor" [ "a"; "b" ] [ algo "bc" []; algo "inspo" [] ] with Seeds = [ 0; 1 ] }
+    testList "sweep" [
+        test "expand gives a grid-less running algorithm its search grid and leaves the others" {
+            let x = Sweep.expand grids { e with Algorithms = [ algo "bc" []; algo "inspo" []; notYet "omar" ] }
+            Expect.equal (x.Algorithms |> List.map (fun a -> a.Name, a.Grid)) [ "bc", []; "inspo", [ "alpha", [ 0.1; 1.0; 5.0 ] ]; "omar", [] ] "grids"
+            Expect.equal (cells x |> List.length) (2 * (1 + 3) * 2) "datasets × (bc + 3 candidates) × seeds"
+        }
+        test "the best mean per dataset is chosen and recorded with every candidate" {
+            let results = runWith quiet sweepRunner (Sweep.expand grids e)
+            let chosen = Sweep.choices results
+            Expect.equal (chosen |> List.map (fun c -> c.Dataset, c.Best.Point)) [ "a", [ "alpha", 1.0 ]; "b", [ "alpha", 5.0 ] ] "per dataset"
+            Expect.equal (chosen |> List.map (fun c -> c.Candidates.Length)) [ 3; 3 ] "every candidate compared"
+            let md = Text.RegularExpressions.Regex.Replace(Sweep.toMarkdown "sw" grids chosen, " +", " ")
+            Expect.stringContains md "| a | inspo | alpha=1 | 0.905 ± 0.007 | 2 | chosen |" "the chosen row"
+            Expect.stringContains md "| a | inspo | alpha=5 | 0.205 ± 0.007 | 2 | |" "a candidate not chosen"
+        }
+        test "the tuned table has one column per algorithm holding the chosen point's runs" {
+            let results = runWith quiet sweepRunner (Sweep.expand grids e)
+            let table = Sweep.tuned results (Sweep.choices results)
+            Expect.equal (variants table.Experiment |> List.map (fun v -> v.Label)) [ "BC"; "InSPO" ] "columns"
+            let inspo = variants table.Experiment |> List.item 1
+            Expect.equal (samples table "a" inspo) [ 0.9; 0.91 ] "dataset a: alpha = 1's runs"
+            Expect.equal (samples table "b" inspo) [ 0.7; 0.71 ] "dataset b: alpha = 5's runs"
+            Expect.stringContains (Tables.toMarkdown table) "sw.sweep.md" "the caption says where the choices are"
+            let csv = runsCsv table
+            Expect.stringContains csv "a,InSPO,alpha=1,0,ran" "the runs CSV keeps the chosen hyperparameters"
+        }
+        test "a tie goes to the first declared candidate; a candidate with no finished seed never wins" {
+            let failing (spec: RunSpec) =
+                if spec.Hyperparameters.["alpha"] = 0.1 then failwith "diverged" else result spec 0.5 ""
+            let results = runWith quiet failing (Sweep.expand grids { e with Algorithms = [ algo "inspo" [] ] })
+            Expect.equal ((Sweep.choices results).Head.Best.Point) [ "alpha", 1.0 ] "alpha 0.1 failed; 1 and 5 tie → 1"
+        }
+    ]
+
 [<Tests>]
-let tests = testSequenced (testList "scripting" [ statsTests; tableTests; dslTests; plotTests ])
+let tests = testSequenced (testList "scripting" [ statsTests; tableTests; dslTests; sweepTests; plotTests ])

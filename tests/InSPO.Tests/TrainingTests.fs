@@ -167,6 +167,16 @@ let tests =
             Expect.isSome (Option.ofObj (Runner.TryLoadFinished s)) "TryLoadFinished finds it"
         }
 
+        test "inner_steps = K takes K critic and policy steps per agent per round; K < 1 is refused" {
+            let one = run (spec "xor" "b" "inspo" 2 (TestPaths.scratchDir "inner1") []) tiny
+            let three = run (spec "xor" "b" "inspo" 2 (TestPaths.scratchDir "inner3") [ "inner_steps", 3.0 ]) tiny
+            Expect.equal three.Steps one.Steps "a round is still one trainer step"
+            Expect.notEqual (three.FinalPolicy[0][0]) (one.FinalPolicy[0][0]) "more steps per round move the policy differently"
+            let e = TestPaths.catchException<ArgumentException> (fun () ->
+                run (spec "xor" "b" "inspo" 2 (TestPaths.scratchDir "inner0") [ "inner_steps", 0.0 ]) tiny |> ignore)
+            Expect.stringContains e.Message "inner_steps" "names the option"
+        }
+
         test "unknown hyperparameters and algorithms are refused by name" {
             let root = TestPaths.scratchDir "bad"
             let e = TestPaths.catchException<ArgumentException> (fun () -> run (spec "xor" "a" "inspo" 0 root [ "alpah", 1.0 ]) tiny |> ignore)

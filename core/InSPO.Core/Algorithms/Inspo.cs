@@ -118,7 +118,8 @@ public sealed class Inspo : IOfflineLearner
     {
         double alpha = Alpha, beta = o.BetaAt(t, total);
         var losses = new List<KeyValuePair<string, double>>();
-        var batch = data.SampleTransitions(o.BatchSize, generator);
+        // K inner steps per agent draw K batches' worth of rows, each step resampling its own batch from them.
+        var batch = data.SampleTransitions((long)o.BatchSize * o.InnerSteps, generator);
         // With dataset-level resampling, ρ is evaluated on every transition and the agent's batch drawn from all.
         var pool = o.Resample == ResampleScope.Dataset ? data.All() : batch;
 
@@ -147,14 +148,17 @@ public sealed class Inspo : IOfflineLearner
                 rho = logRho.clamp_max(Math.Log(o.RhoMax)).exp();
                 rhoMean += rho.mean().item<float>() / N;
             }
-            // Importance resampling (Schlegel et al. 2019): redraw the agent's rows ∝ ρ instead of weighting the loss.
-            var b = pool.Select(DeviceEpisodeBuffer.ResampleIndices(rho, o.BatchSize, generator));
-
-            var (criticLoss, cql) = CriticStep(i, b, alpha, beta);
-            Checked($"loss/critic{i}", criticLoss);
-            Checked($"loss/cql{i}", cql);
-            PolyakUpdate(i);
-            var policyLoss = Checked($"loss/policy{i}", PolicyStep(i, b, alpha, beta));
+            double criticLoss = 0, cql = 0, policyLoss = 0;
+            for (int k = 0; k < o.InnerSteps; k++)
+            {
+                // Importance resampling (Schlegel et al. 2019): redraw the agent's rows ∝ ρ instead of weighting the loss.
+                var b = pool.Select(DeviceEpisodeBuffer.ResampleIndices(rho, o.BatchSize, generator));
+                (criticLoss, cql) = CriticStep(i, b, alpha, beta);
+                Checked($"loss/critic{i}", criticLoss);
+                Checked($"loss/cql{i}", cql);
+                PolyakUpdate(i);
+                policyLoss = Checked($"loss/policy{i}", PolicyStep(i, b, alpha, beta));
+            }
             losses.Add(new($"loss/critic{i}", Checked($"loss/critic{i}", criticLoss)));
             losses.Add(new($"loss/cql{i}", Checked($"loss/cql{i}", cql)));
             losses.Add(new($"loss/policy{i}", Checked($"loss/policy{i}", policyLoss)));

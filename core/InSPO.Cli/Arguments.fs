@@ -158,6 +158,23 @@ type SmacArgs =
             | Scores _ -> "win rate and return of the scripted policies on every map."
             | Bench _ -> "agent-steps per second per core of every map under random actions."
 
+type ReproduceArgs =
+    | [<MainCommand; Mandatory>] Target of target: string
+    | Profile of profile: string
+    | Device of device: string
+    | Sweep
+    | Runs of folder: string
+    | Reports of folder: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Target _ -> "table1, table2, table3, fig3, fig5 or exact (the paper's table or figure; its script in experiments/)."
+            | ReproduceArgs.Profile _ -> "budget: smoke, quick or paper (default quick)."
+            | ReproduceArgs.Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+            | ReproduceArgs.Sweep -> "tables: tune every algorithm on its search grid, best point per dataset (writes <table>_tuned)."
+            | Runs _ -> "root folder of run records (default runs/ in the repository); finished cells are reused."
+            | Reports _ -> "folder for tables, figures and run CSVs (default reports/ in the repository)."
+
 type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Solve of ParseResults<SolveArgs>
     | [<CliPrefix(CliPrefix.None)>] Dataset of ParseResults<DatasetArgs>
@@ -165,6 +182,7 @@ type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Import of ParseResults<ImportArgs>
     | [<CliPrefix(CliPrefix.None)>] Smac of ParseResults<SmacArgs>
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -173,4 +191,5 @@ type InspoArgs =
             | Import _ -> "import datasets from other formats into the project's format."
             | Smac _ -> "SMAC-lite: replays, scripted-policy scores, simulator speed."
             | Train _ -> "train an offline MARL algorithm on a dataset (one seeded, resumable run)."
+            | Reproduce _ -> "run one of the paper's tables or figures (its experiment script) at a profile."
             | Runtime _ -> "show the device and native libraries the engine uses, and train a tiny network one step on it."

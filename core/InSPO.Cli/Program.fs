@@ -22,6 +22,7 @@ let main argv =
         | Import a -> DatasetCommand.import a
         | Smac a -> SmacCommand.run a
         | Train a -> TrainCommand.run a
+        | Reproduce a -> ReproduceCommand.run a
     with
     | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> printfn "%s" e.Message; 0
     | :? ArguParseException as e -> eprintfn "%s" e.Message; 2

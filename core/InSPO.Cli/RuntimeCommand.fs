@@ -7,7 +7,7 @@ open InSPO.Runtime
 open InSPO.Cli.Arguments
 
 let run (args: ParseResults<RuntimeArgs>) =
-    let device = TorchRuntime.ResolveDevice(args.GetResult(Device, "auto"))
+    let device = TorchRuntime.ResolveDevice(args.GetResult(RuntimeArgs.Device, "auto"))
     printfn "device: %O (CUDA available: %b)" device (torch.cuda.is_available ())
     printfn "native: %s" (match TorchRuntime.NativeLibraryPath with null -> "loaded by TorchSharp" | p -> p)
     let struct (before, after) = TorchRuntime.TrainingSmokeStep device

@@ -112,6 +112,15 @@ let tests =
         test "bad option values give one line and exit 2" {
             expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; "a"; "--alpha"; "0" ] "α = 0 must be a positive number"
             expectBadInput [ "runtime"; "--device"; "tpu" ] "unknown device"
+            expectBadInput [ "reproduce"; "table9" ] "unknown target 'table9' (known: table1, table2, table3, fig3, fig5, exact)"
+            expectBadInput [ "reproduce"; "table1"; "--profile"; "huge" ] "unknown profile 'huge'"
+        }
+
+        test "reproduce exact runs experiments/exact_games.fsx and prints its tables" {
+            let code, out, err = inspo [ "reproduce"; "exact" ]
+            Expect.equal code 0 err
+            Expect.stringContains out "| (b)" "XOR table"
+            Expect.stringContains out "| imbalanced" "M-NE table"
         }
 
         test "runtime trains one step on the CPU" {

@@ -55,9 +55,12 @@ public static class ScriptedPolicies
         }
     }
 
-    /// <summary>Focus fire: among the attackable enemies already within the unit's weapon reach, attack the one
-    /// with the least health + shield (nearest on ties); with none within reach, attack the nearest enemy
-    /// if attackable (the order closes in), else move towards it.</summary>
+    /// <summary>Focus fire, one target for the team: among the enemies some agent can attack from where it stands
+    /// (attackable and within weapon reach), the one with the least health + shield, ties broken by how many agents
+    /// reach it, then by the summed distance. Every agent that reaches the team's target attacks it; the others
+    /// attack the weakest enemy within their own reach, else the nearest enemy if attackable (the order closes
+    /// in), else move towards it. Choosing per agent instead splits the fire at the start, when every enemy is at
+    /// full health and each agent's "weakest" is just its nearest.</summary>
     private sealed class FocusFirePolicy : ISmacPolicy
     {
         public string Name => "focus-fire";
@@ -65,14 +68,28 @@ public static class ScriptedPolicies
         {
             var units = env.Sim.Units;
             int n = env.Sim.Agents;
+            int target = -1, targetReach = 0;
+            double targetHp = double.MaxValue, targetD = double.MaxValue;
+            for (int e = n; e < units.Length; e++)
+            {
+                int reach = 0;
+                double d = 0;
+                for (int a = 0; a < n; a++)
+                    if (Reaches(env, a, e)) { reach++; d += env.Sim.Distance(a, e); }
+                if (reach == 0) continue;
+                double hp = units[e].Health + units[e].Shield;
+                if (hp < targetHp || (hp == targetHp && (reach > targetReach || (reach == targetReach && d < targetD))))
+                    (target, targetHp, targetReach, targetD) = (e, hp, reach, d);
+            }
             for (int a = 0; a < n; a++)
             {
                 if (!units[a].Alive) { actions[a] = SmacEnv.NoOp; continue; }
+                if (target >= 0 && Reaches(env, a, target)) { actions[a] = SmacEnv.FirstAttack + target - n; continue; }
                 int best = -1;
                 double bestHp = double.MaxValue, bestD = double.MaxValue;
                 for (int e = n; e < units.Length; e++)
                 {
-                    if (!env.IsAvailable(a, SmacEnv.FirstAttack + e - n) || !env.Sim.InWeaponRange(a, e)) continue;
+                    if (!Reaches(env, a, e)) continue;
                     double hp = units[e].Health + units[e].Shield, d = env.Sim.Distance(a, e);
                     if (hp < bestHp || (hp == bestHp && d < bestD)) { bestHp = hp; bestD = d; best = e; }
                 }
@@ -83,6 +100,10 @@ public static class ScriptedPolicies
                 actions[a] = env.IsAvailable(a, attack) ? attack : MoveTowards(env, a, near);
             }
         }
+
+        /// <summary>Whether living agent a can attack enemy e from where it stands.</summary>
+        static bool Reaches(SmacEnv env, int a, int e) =>
+            env.Sim.Units[a].Alive && env.IsAvailable(a, SmacEnv.FirstAttack + e - env.Sim.Agents) && env.Sim.InWeaponRange(a, e);
     }
 
     /// <summary>Index (unit index) of the nearest living enemy of agent <paramref name="a"/>, or −1.</summary>

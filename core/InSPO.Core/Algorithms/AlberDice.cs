@@ -215,9 +215,9 @@ public sealed class AlberDice : IOfflineLearner
     }
 
     /// <summary>"ratio": ρ = min(exp(log π^{-i}(a^{-i}_D) − log μ^{-i}(a^{-i}_D | s, aⁱ_D)), max), computed in log space
-    /// (the clamp before exp keeps it finite).</summary>
+    /// (the clamp before exp keeps it finite; the one after makes the clamp exact, as float32 exp(log 100) exceeds 100).</summary>
     public static Tensor Ratio(Tensor logPiMinus, Tensor logMuMinus, double max) =>
-        (logPiMinus - logMuMinus).clamp_max(Math.Log(max)).exp();
+        (logPiMinus - logMuMinus).clamp_max(Math.Log(max)).exp().clamp_max(max);
 
     /// <summary>"ν dual": α·logsumexp_k(log ρ̄ + ê_k/α − log K) + (1 − γ)·mean(ν(s)) = α·log(ρ̄·mean_k exp(ê_k/α)) +
     /// (1 − γ)·mean ν, for resampled residuals <paramref name="residuals"/> (K), the batch's mean ratio ρ̄ and ν on the

@@ -10,7 +10,7 @@ open InSPO.Scripting.Experiment
 let fig3 =
     { experiment "fig3_xor_policies" "xor" [ "b" ]
           [ algo "bc" []
-            notYet "omar"
+            algo "omar" []
             notYet "omiga"
             labelled "OMIGA (relaxed)" (notYet "omiga")
             algo "inspo" [] ] with

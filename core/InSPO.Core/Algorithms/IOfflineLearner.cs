@@ -36,7 +36,7 @@ public interface IOfflineLearner : IDisposable
 public static class Learners
 {
     /// <summary>The algorithm names <see cref="Create"/> knows.</summary>
-    public static IReadOnlyList<string> Known { get; } = new[] { "inspo", "bc" };
+    public static IReadOnlyList<string> Known { get; } = new[] { "inspo", "bc", "omar", "alberdice" };
 
     /// <summary>Creates "inspo" or "bc" for an environment, with hyperparameter overrides by option name;
     /// every initial weight is drawn from <paramref name="init"/>.</summary>
@@ -46,6 +46,8 @@ public static class Learners
         {
             "inspo" => new Inspo(spec, InspoOptions.For(spec.Name, hyper, profile), device, init),
             "bc" => new BehaviourCloning(spec, BehaviourCloningOptions.From(hyper, profile), device, init),
+            "omar" => new Omar(spec, OmarOptions.For(spec.Name, hyper, profile), device, init),
+            "alberdice" => new AlberDice(spec, AlberDiceOptions.For(spec.Name, hyper, profile), device, init),
             _ => throw new ArgumentException($"unknown algorithm '{algorithm}' (known: {string.Join(", ", Known)})"),
         };
 

@@ -115,6 +115,8 @@ public static class Runner
         JsonObject? options = learner switch
         {
             Inspo inspo => JsonSerializer.SerializeToNode(inspo.Options)?.AsObject(),
+            Omar omar => JsonSerializer.SerializeToNode(omar.Options)?.AsObject(),
+            AlberDice alberDice => JsonSerializer.SerializeToNode(alberDice.Options)?.AsObject(),
             _ => null,
         };
         RunRecord.Write(result.RecordPath, result, options, profile, datasetSeed);

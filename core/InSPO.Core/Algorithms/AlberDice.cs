@@ -1,0 +1,255 @@
+// AlberDICE (Matsunaga, Lee, Yoon, Leonardos, Piliouras, Kim: "AlberDICE: Addressing Out-Of-Distribution Joint
+// Actions in Offline Multi-Agent RL via Alternating Stationary Distribution Correction Estimation", NeurIPS 2023),
+// as its authors' code implements it (notes §2.3), on the engine's transitions.
+//
+// Equation numbers: the paper's own numbering could not be checked here, so the terms carry names, each
+// matching one step of the code's train_step (notes §2.3, steps 1–10).
+//
+// Alternating best response: every step draws one batch and updates agents i = 0..N−1 in turn, each against its
+// teammates' CURRENT policies (so agent i sees the new πʲ, j < i, of this step). For agent i:
+// - "KL_{-i}" (step 4): KL_{-i}(s, aⁱ_D) = E_{a^{-i}∼π^{-i}}[Σ_{j≠i} log πʲ(aʲ|oʲ) − log μ^{-i}_j(aʲ|s, aⁱ_D, a^{<j})],
+//   16 sampled teammate joint actions per row; μ^{-i} is the autoregressive behaviour model InSPO uses (Eq. 22 there).
+// - "residual" (step 5): ê = r − α·KL_{-i} + γ(1 − done)·νⁱ(s') − νⁱ(s).
+// - "ratio" (step 6): ρ = min(Π_{j≠i} πʲ(aʲ_D|oʲ) / μ^{-i}_j(aʲ_D|s, aⁱ_D, a^{<j}_D), ρ_max), ρ_max = 100; the agent's
+//   rows are redrawn from the batch ∝ ρ (step 7; importance resampling, as InSPO).
+// - "ν dual" (step 8, OptiDICE's KL dual reweighted by ρ):
+//     L_ν = α·log( mean_D ρ · (1/K) Σ_k exp(ê_k/α) ) + (1 − γ)·E_D[νⁱ(s)] + λ_GP·E‖∇_s νⁱ(s̃)‖²,
+//   k over the K resampled rows, E_D over the batch, s̃ = ε s_a + (1 − ε) s_b between the batch's first half and a
+//   random permutation of its second half, ε ∼ U(0,1), λ_GP = 0.1.
+// - "e-network" (step 9): L_e = E_k[(eⁱ(s,aⁱ_D) − ê)²] + c·E_k[logsumexp_a eⁱ(s,a) − Σ_a π^D_i(a|oⁱ) eⁱ(s,a)], c = 0.1.
+// - "I-projection" (step 10): L_π = −E_k[Σ_a πⁱ(a|oⁱ) eⁱ(s,a)] + α·E_k[KL(πⁱ(·|oⁱ) ‖ π^D_i(·|oⁱ))], e detached.
+// - α_t = α_start (α_end/α_start)^(t/T), 5 → 0.001 (the code's geometric anneal).
+//
+// Choices the paper leaves open (and where they come from):
+// - Behaviour models π^D_i (BC, steps 1) and μ^{-i} (step 2) are fitted first, during the profile's BehaviourSteps,
+//   then frozen — as InSPO does with the same models (the code trains them jointly from the first iteration, while
+//   α = 5 ties the policies to a π^D that is still being learned; with ≈ 150k iterations the difference washes out,
+//   with the quick profile's 1500 it would not).
+// - Terminal transitions: the code turns every terminal into an absorbing state (zero state, zero reward, learned
+//   ν); our datasets mark Done instead, so ν(s') is masked there: a terminal successor has value 0. On the repeated
+//   matrix games only one transition in 50 is terminal and every action's residual shifts alike, so the best
+//   response is unchanged; on Bridge the absorbing goal states have reward 0, which is the masked value's meaning.
+// - Networks are per agent: π^D_i(·|oⁱ) per agent (the code shares one π^D over agents with an id), νⁱ(s) → 1, and
+//   eⁱ(s, ·) with one output per action (the code feeds onehot(aⁱ) and outputs 1; the CQL term needs e at every
+//   action either way).
+// - The "initial" term (1 − γ)E[ν] averages ν over the batch's states (the code's init_nu: all dataset states).
+// - Evaluation: Policy() returns the stochastic πⁱ, which the evaluator samples (the code's test_greedy False).
+using InSPO.Data;
+using InSPO.Envs;
+using InSPO.Nets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace InSPO.Algorithms;
+
+/// <summary>
+/// AlberDICE: per agent a policy πⁱ(·|oⁱ), data policy π^D_i(·|oⁱ), teammate model μ^{-i}(·|s, aⁱ), ν network νⁱ(s)
+/// and advantage network eⁱ(s, ·); alternating best responses by stationary distribution correction (see the file
+/// header for the objective and every choice).
+/// </summary>
+public sealed class AlberDice : IOfflineLearner
+{
+    readonly AlberDiceOptions o;
+    readonly int N, A;
+    readonly Mlp[] pi, piData, nu, e;
+    readonly AutoregressiveBehaviour[] muMinus;
+    readonly optim.Optimizer[] piOpt, dataOpt, nuOpt, eOpt;
+
+    public AlberDice(EnvSpec spec, AlberDiceOptions options, Device device, Generator init)
+    {
+        o = options;
+        N = spec.Agents;
+        A = spec.Actions;
+        int h = o.Hidden;
+        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
+        piData = Enumerable.Range(0, N).Select(i => new Mlp($"pi_data{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
+        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, spec.StateSize, h, init)).ToArray();
+        nu = Enumerable.Range(0, N).Select(i => new Mlp($"nu{i}", spec.StateSize, h, 1, init)).ToArray();
+        e = Enumerable.Range(0, N).Select(i => new Mlp($"e{i}", spec.StateSize, h, A, init)).ToArray();
+        foreach (var m in pi.Concat(piData).Concat(nu).Concat(e).Cast<nn.Module>().Concat(muMinus)) m.to(device);
+        piOpt = pi.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
+        dataOpt = Enumerable.Range(0, N).Select(i =>
+            (optim.Optimizer)optim.Adam(piData[i].parameters().Concat(muMinus[i].parameters()), o.LearningRate)).ToArray();
+        nuOpt = nu.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.NuLearningRate)).ToArray();
+        eOpt = e.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.NuLearningRate)).ToArray();
+        var modules = new List<(string, nn.Module)>();
+        for (int i = 0; i < N; i++)
+            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi[i]), ($"pi_data{i}", piData[i]), ($"mu_minus{i}", muMinus[i]), ($"nu{i}", nu[i]), ($"e{i}", e[i]) });
+        Modules = modules;
+        Optimizers = Enumerable.Range(0, N).SelectMany(i => new[] { ($"pi{i}", piOpt[i]), ($"pi_data{i}", dataOpt[i]), ($"nu{i}", nuOpt[i]), ($"e{i}", eOpt[i]) }).ToArray();
+    }
+
+    public string Name => "alberdice";
+    public AlberDiceOptions Options => o;
+    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
+    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
+
+    long currentStep;
+
+    double Checked(string name, double value) =>
+        double.IsFinite(value) ? value : throw new InSPO.Training.TrainingDivergedException(name, currentStep, value);
+
+    public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator) =>
+        (currentStep = step) < o.BehaviourSteps
+            ? BehaviourStep(data, generator)
+            : DiceStep(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generator);
+
+    // ------------------------------------------------------------------ phase 1: π^D_i and μ^{-i} (steps 1–2)
+
+    IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator)
+    {
+        var b = data.SampleTransitions(o.BatchSize, generator);
+        var losses = new List<KeyValuePair<string, double>>();
+        for (int i = 0; i < N; i++)
+        {
+            var bc = -MaskedCategorical.Pick(LogProbs(piData[i], i, b.Observations, b.Available), b.Actions.select(1, i)).mean();
+            var team = N > 1 ? muMinus[i].Loss(b.States, b.Actions, b.Available) : zeros(1).sum();
+            dataOpt[i].zero_grad();
+            (bc + team).backward();
+            dataOpt[i].step();
+            losses.Add(new($"loss/pi_data{i}", bc.item<float>()));
+            losses.Add(new($"loss/mu_minus{i}", team.item<float>()));
+        }
+        return losses;
+    }
+
+    // ------------------------------------------------------------------ phase 2: alternating best responses
+
+    IReadOnlyList<KeyValuePair<string, double>> DiceStep(long t, long total, DeviceEpisodeBuffer data, Generator generator)
+    {
+        double alpha = o.AlphaAt(t, total);
+        var b = data.SampleTransitions(o.BatchSize, generator);
+        var losses = new List<KeyValuePair<string, double>>();
+        double rhoMean = 0;
+        for (int i = 0; i < N; i++)
+        {
+            // "KL_{-i}" and "ratio", both with the teammates' current policies (detached)
+            Tensor kl, rho;
+            using (no_grad())
+            {
+                kl = N > 1 ? TeammateKl(i, b, generator) : zeros_like(b.Rewards);
+                if (N > 1)
+                {
+                    var logPiMinus = Enumerable.Range(0, N).Where(j => j != i)
+                        .Select(j => MaskedCategorical.Pick(LogProbs(pi[j], j, b.Observations, b.Available), b.Actions.select(1, j)))
+                        .Aggregate((x, y) => x + y);
+                    rho = Ratio(logPiMinus, muMinus[i].TeammateLogProbs(b.States, b.Actions, b.Available).sum(1), o.RhoMax);
+                }
+                else rho = ones_like(b.Rewards);
+            }
+            double rhoBar = rho.mean().item<float>();
+            rhoMean += rhoBar / N;
+            var idx = DeviceEpisodeBuffer.ResampleIndices(rho, o.BatchSize, generator);
+
+            // "residual": ê = r − α KL_{-i} + γ(1 − done) ν(s') − ν(s)
+            var nuS = nu[i].forward(b.States).squeeze(1);
+            var nuNext = nu[i].forward(b.NextStates).squeeze(1);
+            var residual = b.Rewards - alpha * kl + o.Gamma * (1 - b.Done) * nuNext - nuS;
+            var residualK = residual.index_select(0, idx);
+
+            // "ν dual"
+            var gp = GradientPenalty(i, b.States, generator);
+            var nuLoss = NuDual(residualK, rhoBar, nuS, alpha, o.Gamma) + o.GradPenalty * gp;
+            nuOpt[i].zero_grad();
+            nuLoss.backward();
+            nuOpt[i].step();
+
+            // "e-network"
+            var r = b.Select(idx);
+            var target = residualK.detach();
+            var avail = r.Available.select(1, i);
+            var eAll = e[i].forward(r.States);
+            var fit = (MaskedCategorical.Pick(eAll, r.Actions.select(1, i)) - target).pow(2).mean();
+            Tensor dataProbs;
+            using (no_grad()) dataProbs = LogProbs(piData[i], i, r.Observations, r.Available).exp();
+            var cql = (eAll.masked_fill(avail.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(1) - (dataProbs * eAll).sum(1)).mean();
+            var eLoss = fit + o.CqlWeight * cql;
+            eOpt[i].zero_grad();
+            eLoss.backward();
+            eOpt[i].step();
+
+            // "I-projection": −E[Σ_a π(a|o) e(s,a)] + α KL(π ‖ π^D)
+            Tensor eBar;
+            using (no_grad()) eBar = e[i].forward(r.States).masked_fill(avail.logical_not(), 0);
+            var logPi = LogProbs(pi[i], i, r.Observations, r.Available);
+            var probs = logPi.exp();
+            var logData = dataProbs.clamp_min(1e-30).log().masked_fill(avail.logical_not(), 0);
+            var klData = (probs * (logPi - logData)).sum(1);
+            var piLoss = (-(probs * eBar).sum(1) + alpha * klData).mean();
+            piOpt[i].zero_grad();
+            piLoss.backward();
+            piOpt[i].step();
+
+            losses.Add(new($"loss/nu{i}", Checked($"loss/nu{i}", nuLoss.item<float>())));
+            losses.Add(new($"loss/gp{i}", Checked($"loss/gp{i}", gp.item<float>())));
+            losses.Add(new($"loss/e{i}", Checked($"loss/e{i}", fit.item<float>())));
+            losses.Add(new($"loss/e_cql{i}", Checked($"loss/e_cql{i}", cql.item<float>())));
+            losses.Add(new($"loss/policy{i}", Checked($"loss/policy{i}", piLoss.item<float>())));
+        }
+        losses.Add(new("train/rho_mean", rhoMean));
+        losses.Add(new("train/alpha", alpha));
+        return losses;
+    }
+
+    /// <summary>"KL_{-i}": mean over <see cref="AlberDiceOptions.KlSamples"/> teammate joint actions a^{-i} ∼ π^{-i} of
+    /// Σ_{j≠i} log πʲ(aʲ|oʲ) − log μ^{-i}_j(aʲ | s, aⁱ_D, a^{&lt;j}), per row (K).</summary>
+    Tensor TeammateKl(int i, TransitionBatch b, Generator generator)
+    {
+        long k = b.Count, m = o.KlSamples;
+        var states = b.States.repeat(m, 1);
+        var avail = b.Available.repeat(m, 1, 1);
+        var dataActions = b.Actions.repeat(m, 1);
+        var columns = new Tensor[N];
+        var logPi = zeros(k * m, device: b.Rewards.device);
+        for (int j = 0; j < N; j++)
+        {
+            if (j == i) { columns[j] = dataActions.select(1, i); continue; }
+            var logp = LogProbs(pi[j], j, b.Observations, b.Available).repeat(m, 1);
+            var sampled = multinomial(logp.exp(), 1, replacement: true, generator: generator).squeeze(1);
+            columns[j] = sampled;
+            logPi = logPi + MaskedCategorical.Pick(logp, sampled);
+        }
+        var joint = stack(columns, 1);
+        var logBeta = muMinus[i].TeammateLogProbs(states, joint, avail).sum(1);
+        return (logPi - logBeta).view(new[] { m, k }).mean(new long[] { 0 });
+    }
+
+    /// <summary>"ratio": ρ = min(exp(log π^{-i}(a^{-i}_D) − log μ^{-i}(a^{-i}_D | s, aⁱ_D)), max), computed in log space
+    /// (the clamp before exp keeps it finite; the one after makes the clamp exact, as float32 exp(log 100) exceeds 100).</summary>
+    public static Tensor Ratio(Tensor logPiMinus, Tensor logMuMinus, double max) =>
+        (logPiMinus - logMuMinus).clamp_max(Math.Log(max)).exp().clamp_max(max);
+
+    /// <summary>"ν dual": α·logsumexp_k(log ρ̄ + ê_k/α − log K) + (1 − γ)·mean(ν(s)) = α·log(ρ̄·mean_k exp(ê_k/α)) +
+    /// (1 − γ)·mean ν, for resampled residuals <paramref name="residuals"/> (K), the batch's mean ratio ρ̄ and ν on the
+    /// batch's states <paramref name="nuStates"/>.</summary>
+    public static Tensor NuDual(Tensor residuals, double rhoMean, Tensor nuStates, double alpha, double gamma) =>
+        alpha * (residuals / alpha + Math.Log(rhoMean) - Math.Log(residuals.shape[0])).logsumexp(0) + (1 - gamma) * nuStates.mean();
+
+    /// <summary>E‖∇_s νⁱ(s̃)‖² at s̃ = ε s_a + (1 − ε) s_b: s_a the batch's first half, s_b its second half permuted.</summary>
+    Tensor GradientPenalty(int i, Tensor states, Generator generator)
+    {
+        long half = states.shape[0] / 2;
+        if (half == 0) return zeros(new long[] { 1 }, device: states.device).sum();
+        var first = states.narrow(0, 0, half);
+        var second = states.narrow(0, half, half).index_select(0, randperm(half, dtype: int64, device: states.device, generator: generator));
+        var eps = rand(new[] { half, 1L }, dtype: states.dtype, device: states.device, generator: generator);
+        var mixed = (eps * first + (1 - eps) * second).detach().requires_grad_(true);
+        var output = nu[i].forward(mixed).sum();
+        var grad = autograd.grad(new List<Tensor> { output }, new List<Tensor> { mixed }, retain_graph: true, create_graph: true)[0];
+        return grad.pow(2).sum(1).mean();
+    }
+
+    static Tensor LogProbs(Mlp net, int i, Tensor obs, Tensor avail) =>
+        MaskedCategorical.LogProbs(net.forward(obs.select(1, i)), avail.select(1, i));
+
+    public Tensor Policy(Tensor observations, Tensor available)
+    {
+        using var _ = no_grad();
+        return stack(Enumerable.Range(0, N).Select(i => LogProbs(pi[i], i, observations, available).exp()).ToArray(), 1);
+    }
+
+    public void Dispose()
+    {
+        foreach (var m in Modules) m.Module.Dispose();
+    }
+}

@@ -19,7 +19,7 @@ type TrainArgs =
             match a with
             | Env _ -> "xor, mne or bridge (or a JSON matrix-game file)."
             | Dataset _ -> "a dataset the environment defines (xor: a|b|c, mne: balanced|imbalanced, bridge: optimal|mixed|optimal-reference|mixed-reference) or a dataset folder."
-            | Algo _ -> String.concat ", " InSPO.Algorithms.Learners.Known + " (default inspo)."
+            | Algo _ -> sprintf "%s (default inspo)." (String.concat ", " InSPO.Algorithms.Learners.Known)
             | Seed _ -> "run seed (default 0); the generated dataset's seed is derived from it."
             | Profile _ -> "budget: smoke, quick or paper (default quick)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."

@@ -202,7 +202,9 @@ let private csvEscape (s: string) =
 
 /// The hyperparameters a run was given, "k=v;k=v" sorted by name ("" for the defaults).
 let hyperparametersOf (spec: RunSpec) =
-    spec.Hyperparameters |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> sprintf "%s=%g" kv.Key kv.Value) |> String.concat ";"
+    match spec.Hyperparameters with
+    | null -> ""
+    | hs -> hs |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> sprintf "%s=%g" kv.Key kv.Value) |> String.concat ";"
 
 /// One line per cell: dataset, column, hyperparameters, seed, outcome, metric, steps, wall seconds, steps per
 /// second, device.

@@ -229,7 +229,9 @@ let private plotTests =
 
 /// A fake runner for sweeps: the return is a function of the dataset, algorithm, "alpha" and seed.
 let private sweepRunner (spec: RunSpec) =
-    let alpha = match spec.Hyperparameters.TryGetValue "alpha" with | true, a -> a | _ -> 0.0
+    let alpha = match spec.Hyperparameters with
+                | null -> 0.0
+                | hs -> match hs.TryGetValue "alpha" with | true, a -> a | _ -> 0.0
     let value =
         match spec.Dataset, spec.Algorithm with
         | "a", "inspo" -> (if alpha = 1.0 then 0.9 else 0.2) + 0.01 * float spec.Seed
@@ -268,7 +270,7 @@ let private sweepTests =
         }
         test "a tie goes to the first declared candidate; a candidate with no finished seed never wins" {
             let failing (spec: RunSpec) =
-                if spec.Hyperparameters.["alpha"] = 0.1 then failwith "diverged" else result spec 0.5 ""
+                if (nonNull spec.Hyperparameters).["alpha"] = 0.1 then failwith "diverged" else result spec 0.5 ""
             let results = runWith quiet failing (Sweep.expand grids { e with Algorithms = [ algo "inspo" [] ] })
             Expect.equal ((Sweep.choices results).Head.Best.Point) [ "alpha", 1.0 ] "alpha 0.1 failed; 1 and 5 tie → 1"
         }

@@ -47,7 +47,7 @@ namespace InSPO.Algorithms;
 /// and advantage network eⁱ(s, ·); alternating best responses by stationary distribution correction (see the file
 /// header for the objective and every choice).
 /// </summary>
-public sealed class AlberDice : IOfflineLearner
+public sealed class AlberDice : IOfflineLearner, IHasOptions
 {
     readonly AlberDiceOptions o;
     readonly int N, A;
@@ -81,6 +81,7 @@ public sealed class AlberDice : IOfflineLearner
 
     public string Name => "alberdice";
     public AlberDiceOptions Options => o;
+    object IHasOptions.Options => o;
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
     public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 

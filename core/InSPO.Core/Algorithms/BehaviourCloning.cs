@@ -25,7 +25,7 @@ public sealed record BehaviourCloningOptions(int Hidden, double LearningRate, in
 /// Behaviour cloning (SPEC 8): per agent, minimise −log πⁱ(aⁱ|oⁱ) over dataset actions (the same loss
 /// as InSPO's μⁱ, Eq. 21). Parameters are not shared between agents (SPEC 3's default for games).
 /// </summary>
-public sealed class BehaviourCloning : IOfflineLearner
+public sealed class BehaviourCloning : IOfflineLearner, IHasOptions
 {
     readonly Mlp[] policies;
     readonly optim.Optimizer[] optimizers;
@@ -46,6 +46,7 @@ public sealed class BehaviourCloning : IOfflineLearner
     }
 
     public string Name => "bc";
+    object IHasOptions.Options => options;
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
     public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 

@@ -32,13 +32,20 @@ public interface IOfflineLearner : IDisposable
     Tensor Policy(Tensor observations, Tensor available);
 }
 
+/// <summary>A learner whose options record is written into its run record (Runner), as JSON.</summary>
+public interface IHasOptions
+{
+    /// <summary>The options record the learner was built with.</summary>
+    object Options { get; }
+}
+
 /// <summary>Builds learners by name.</summary>
 public static class Learners
 {
     /// <summary>The algorithm names <see cref="Create"/> knows.</summary>
-    public static IReadOnlyList<string> Known { get; } = new[] { "inspo", "bc", "omar", "alberdice" };
+    public static IReadOnlyList<string> Known { get; } = new[] { "inspo", "bc", "omar", "alberdice", "cfcql", "omiga" };
 
-    /// <summary>Creates "inspo" or "bc" for an environment, with hyperparameter overrides by option name;
+    /// <summary>Creates one of <see cref="Known"/> for an environment, with hyperparameter overrides by option name;
     /// every initial weight is drawn from <paramref name="init"/>.</summary>
     public static IOfflineLearner Create(string algorithm, EnvSpec spec, IReadOnlyDictionary<string, double>? hyper,
                                          InSPO.Training.Profile profile, Device device, Generator init) =>
@@ -48,6 +55,8 @@ public static class Learners
             "bc" => new BehaviourCloning(spec, BehaviourCloningOptions.From(hyper, profile), device, init),
             "omar" => new Omar(spec, OmarOptions.For(spec.Name, hyper, profile), device, init),
             "alberdice" => new AlberDice(spec, AlberDiceOptions.For(spec.Name, hyper, profile), device, init),
+            "cfcql" => new Cfcql(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, init),
+            "omiga" => new Omiga(spec, OmigaOptions.For(spec.Name, hyper, profile), device, init),
             _ => throw new ArgumentException($"unknown algorithm '{algorithm}' (known: {string.Join(", ", Known)})"),
         };
 

@@ -26,7 +26,7 @@ public sealed class LogAlpha : nn.Module
 /// policies (sequential) or all at OLD ones (`sequential off`); then α (Eq. 25) if auto-tuned.
 /// Networks are per agent (not shared; SPEC 3's default for games): πⁱ(·|oⁱ), μⁱ(·|oⁱ), Qⁱ(s,·), Q̄ⁱ(s,·).
 /// </summary>
-public sealed class Inspo : IOfflineLearner
+public sealed class Inspo : IOfflineLearner, IHasOptions
 {
     readonly InspoOptions o;
     readonly int N, A;
@@ -73,6 +73,7 @@ public sealed class Inspo : IOfflineLearner
 
     public string Name => "inspo";
     public InspoOptions Options => o;
+    object IHasOptions.Options => o;
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
     public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 

@@ -44,7 +44,7 @@ namespace InSPO.Algorithms;
 /// OMAR with discrete actions: per agent a CQL critic Qⁱ([s, oⁱ], ·) and an actor πⁱ(·|oⁱ) rectified towards
 /// argmax_a Qⁱ (see the file header for the objective and every choice). Networks are per agent (not shared).
 /// </summary>
-public sealed class Omar : IOfflineLearner
+public sealed class Omar : IOfflineLearner, IHasOptions
 {
     readonly OmarOptions o;
     readonly int N, A;
@@ -79,6 +79,7 @@ public sealed class Omar : IOfflineLearner
 
     public string Name => "omar";
     public OmarOptions Options => o;
+    object IHasOptions.Options => o;
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
     public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 

@@ -32,7 +32,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 
     /// <summary>A Linear layer with PyTorch's default distribution, U(±1/√fan_in) for weight and bias,
     /// drawn from <paramref name="init"/> (the constructor's own draw uses the global generator).</summary>
-    static Linear Layer(long inputs, long outputs, Generator init)
+    internal static Linear Layer(long inputs, long outputs, Generator init)
     {
         var layer = nn.Linear(inputs, outputs);
         double bound = 1.0 / Math.Sqrt(inputs);

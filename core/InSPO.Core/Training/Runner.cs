@@ -112,13 +112,7 @@ public static class Runner
         foreach (var (k, v) in evaluation.Metrics) tb?.add_scalar("eval/" + k, (float)v, (int)state.Step);
         var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds, state.Step,
             device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName));
-        JsonObject? options = learner switch
-        {
-            Inspo inspo => JsonSerializer.SerializeToNode(inspo.Options)?.AsObject(),
-            Omar omar => JsonSerializer.SerializeToNode(omar.Options)?.AsObject(),
-            AlberDice alberDice => JsonSerializer.SerializeToNode(alberDice.Options)?.AsObject(),
-            _ => null,
-        };
+        JsonObject? options = learner is IHasOptions h ? JsonSerializer.SerializeToNode(h.Options, h.Options.GetType())?.AsObject() : null;
         RunRecord.Write(result.RecordPath, result, options, profile, datasetSeed);
         return result;
     }

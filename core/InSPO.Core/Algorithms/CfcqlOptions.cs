@@ -1,0 +1,65 @@
+namespace InSPO.Algorithms;
+
+/// <summary>
+/// Every option of CFCQL (Shao et al. 2023; SPEC 8). Hyperparameter names (RunSpec.Hyperparameters) are in
+/// <see cref="Names"/>. Defaults are those of the authors' discrete code (`config/algs/cql_qmix.yaml`,
+/// `learners/cq_learner.py`, notes §3.2): the InSPO paper's Appendix C.4 grid is not available to this
+/// project, so nothing here was tuned on the games.
+/// </summary>
+public sealed record CfcqlOptions
+{
+    /// <summary>α of the CQL term (`global_cql_alpha`; yaml default 50, which most of the README's SMAC cells keep).</summary>
+    public double CqlAlpha { get; init; } = 50;
+    /// <summary>Temperature of λ = softmax_i(τ · KLᵢ) (`softmax_temp`; yaml default 5; 0 gives λᵢ = 1/n).</summary>
+    public double SoftmaxTemperature { get; init; } = 5;
+    /// <summary>Discount (yaml: 0.99).</summary>
+    public double Gamma { get; init; } = 0.99;
+    /// <summary>Adam learning rate of the agents' Q networks and the mixer, and of the behaviour model β (yaml: 1e-3).</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Global gradient-norm clip of the Q step (`grad_norm_clip`: 10).</summary>
+    public double GradClip { get; init; } = 10;
+    /// <summary>Policy-phase steps between hard copies of the target networks. The code copies every
+    /// `target_update_interval` = 200 episodes with `batch_size_run` = 8 episodes counted per gradient step:
+    /// every 25 gradient steps (notes §3.1).</summary>
+    public int TargetUpdate { get; init; } = 25;
+    /// <summary>Hidden units of the per-agent Q and behaviour MLPs (the profile's; the code's agent has 64).</summary>
+    public int Hidden { get; init; } = 256;
+    /// <summary>QMIX mixing embed E (`mixing_embed_dim`: 32).</summary>
+    public int MixerEmbed { get; init; } = 32;
+    /// <summary>Hypernetwork width H (`hypernet_embed`: 64).</summary>
+    public int Hypernet { get; init; } = 64;
+    /// <summary>Transitions per batch (from the profile).</summary>
+    public int BatchSize { get; init; } = 256;
+    /// <summary>Steps fitting β before the Q phase ("trained first"; from the profile).</summary>
+    public int BehaviourSteps { get; init; } = 200;
+
+    public static readonly string[] Names =
+    {
+        "cql_alpha", "softmax_temp", "gamma", "lr", "grad_clip", "target_update", "hidden", "mixer_embed", "hypernet",
+    };
+
+    /// <summary>The code's defaults for every environment (the authors give per-dataset values only for SMAC,
+    /// README table in notes §3.2), then overrides.</summary>
+    public static CfcqlOptions For(string env, IReadOnlyDictionary<string, double>? hyper, InSPO.Training.Profile profile)
+    {
+        Learners.CheckKnown("cfcql", hyper, Names);
+        var d = new CfcqlOptions { BatchSize = profile.BatchSize, BehaviourSteps = profile.BehaviourSteps, Hidden = profile.Hidden };
+        double G(string name, double fallback) => Learners.Get(hyper, name, fallback);
+        var o = d with
+        {
+            CqlAlpha = G("cql_alpha", d.CqlAlpha),
+            SoftmaxTemperature = G("softmax_temp", d.SoftmaxTemperature),
+            Gamma = G("gamma", d.Gamma),
+            LearningRate = G("lr", d.LearningRate),
+            GradClip = G("grad_clip", d.GradClip),
+            TargetUpdate = (int)G("target_update", d.TargetUpdate),
+            Hidden = (int)G("hidden", d.Hidden),
+            MixerEmbed = (int)G("mixer_embed", d.MixerEmbed),
+            Hypernet = (int)G("hypernet", d.Hypernet),
+        };
+        if (!(o.CqlAlpha >= 0)) throw new ArgumentException($"cfcql: cql_alpha = {o.CqlAlpha} must be ≥ 0");
+        if (!(o.SoftmaxTemperature >= 0)) throw new ArgumentException($"cfcql: softmax_temp = {o.SoftmaxTemperature} must be ≥ 0");
+        if (o.TargetUpdate < 1) throw new ArgumentException($"cfcql: target_update = {o.TargetUpdate} must be ≥ 1");
+        return o;
+    }
+}

@@ -1,0 +1,49 @@
+namespace InSPO.Algorithms;
+
+/// <summary>
+/// Every option of OMIGA (Wang et al. 2023b; SPEC 8). Hyperparameter names are in <see cref="Names"/>. Defaults
+/// are the authors' (both branches of `ZhengYinan-AIR/OMIGA`, notes §4): nothing here was tuned on the games.
+/// "OMIGA (relaxed)" (InSPO's Figure 3) is the same learner with a smaller regularisation temperature
+/// <c>alpha</c>; the value the experiments use is chosen in experiments/fig3_xor_policies.fsx (see there).
+/// </summary>
+public sealed record OmigaOptions
+{
+    /// <summary>Regularisation temperature α of the implicit value regulariser (α = 10, hard-coded in both branches).</summary>
+    public double Alpha { get; init; } = 10;
+    /// <summary>Discount (0.99).</summary>
+    public double Gamma { get; init; } = 0.99;
+    /// <summary>Polyak rate of the target Q, V and mixer (0.005).</summary>
+    public double Tau { get; init; } = 0.005;
+    /// <summary>Adam learning rate of actor, Q + mixer, and V (5e-4).</summary>
+    public double LearningRate { get; init; } = 5e-4;
+    /// <summary>Gradient-norm clip of each of the three optimisers (1.0).</summary>
+    public double GradClip { get; init; } = 1.0;
+    /// <summary>Hidden units of the per-agent Q, V and actor MLPs (the profile's; the authors' 256).</summary>
+    public int Hidden { get; init; } = 256;
+    /// <summary>Hidden units of the mixer's state embedding (`hyper_hidden_dim` 64).</summary>
+    public int MixerHidden { get; init; } = 64;
+    /// <summary>Transitions per batch (from the profile; the authors' 128).</summary>
+    public int BatchSize { get; init; } = 256;
+
+    public static readonly string[] Names = { "alpha", "gamma", "tau", "lr", "grad_clip", "hidden", "mixer_hidden" };
+
+    /// <summary>The authors' defaults for every environment, then overrides.</summary>
+    public static OmigaOptions For(string env, IReadOnlyDictionary<string, double>? hyper, InSPO.Training.Profile profile)
+    {
+        Learners.CheckKnown("omiga", hyper, Names);
+        var d = new OmigaOptions { BatchSize = profile.BatchSize, Hidden = profile.Hidden };
+        double G(string name, double fallback) => Learners.Get(hyper, name, fallback);
+        var o = d with
+        {
+            Alpha = G("alpha", d.Alpha),
+            Gamma = G("gamma", d.Gamma),
+            Tau = G("tau", d.Tau),
+            LearningRate = G("lr", d.LearningRate),
+            GradClip = G("grad_clip", d.GradClip),
+            Hidden = (int)G("hidden", d.Hidden),
+            MixerHidden = (int)G("mixer_hidden", d.MixerHidden),
+        };
+        if (!(o.Alpha > 0)) throw new ArgumentException($"omiga: alpha = {o.Alpha} must be > 0");
+        return o;
+    }
+}

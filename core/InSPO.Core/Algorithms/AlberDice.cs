@@ -9,7 +9,7 @@
 // teammates' CURRENT policies (so agent i sees the new πʲ, j < i, of this step). For agent i:
 // - "KL_{-i}" (step 4): KL_{-i}(s, aⁱ_D) = E_{a^{-i}∼π^{-i}}[Σ_{j≠i} log πʲ(aʲ|oʲ) − log μ^{-i}_j(aʲ|s, aⁱ_D, a^{<j})],
 //   16 sampled teammate joint actions per row; μ^{-i} is the autoregressive behaviour model InSPO uses (Eq. 22 there).
-// - "residual" (step 5): ê = r − α·KL_{-i} + γ(1 − done)·νⁱ(s') − νⁱ(s).
+// - "residual" (step 5): ê = r − α·KL_{-i} + γ(1 − done)·νⁱ(s') − νⁱ(s) (done ≡ 0 on absorbing-state data).
 // - "ratio" (step 6): ρ = min(Π_{j≠i} πʲ(aʲ_D|oʲ) / μ^{-i}_j(aʲ_D|s, aⁱ_D, a^{<j}_D), ρ_max), ρ_max = 100; the agent's
 //   rows are redrawn from the batch ∝ ρ (step 7; importance resampling, as InSPO).
 // - "ν dual" (step 8, OptiDICE's KL dual reweighted by ρ):
@@ -25,10 +25,15 @@
 //   then frozen — as InSPO does with the same models (the code trains them jointly from the first iteration, while
 //   α = 5 ties the policies to a π^D that is still being learned; with ≈ 150k iterations the difference washes out,
 //   with the quick profile's 1500 it would not).
-// - Terminal transitions: the code turns every terminal into an absorbing state (zero state, zero reward, learned
-//   ν); our datasets mark Done instead, so ν(s') is masked there: a terminal successor has value 0. On the repeated
-//   matrix games only one transition in 50 is terminal and every action's residual shifts alike, so the best
-//   response is unchanged; on Bridge the absorbing goal states have reward 0, which is the masked value's meaning.
+// - Data as the code loads it (Absorbing, default on as the code's absorbing_state: True; Window): the first
+//   episode_limit + 1 slots of each episode (21 on Bridge), terminals turned into a learned absorbing state (zero
+//   observation and state plus a flag feature, reward 0, a self-loop; ν(absorbing) learned, no terminal mask), see
+//   AbsorbingStates. The derived buffer is built from the trainer's on the first step (deterministically, so a
+//   resumed run rebuilds the same one); Policy() appends the flag 0 to real observations. Why it matters: the ν dual
+//   normalises the corrected distribution to sum to 1 (the log-mean-exp), which a leaky episodic occupancy with
+//   ν(s') masked at Done cannot satisfy; the dual then drives the weights of terminal rows towards 0, i.e. it
+//   penalises ending the episode. Measured on Bridge (quick, seed 0): masked ≈ 0.18 normalised return, absorbing
+//   see the report in the branch history. With Absorbing off, ν(s') is masked at Done.
 // - Networks are per agent: π^D_i(·|oⁱ) per agent (the code shares one π^D over agents with an id), νⁱ(s) → 1, and
 //   eⁱ(s, ·) with one output per action (the code feeds onehot(aⁱ) and outputs 1; the CQL term needs e at every
 //   action either way).
@@ -60,12 +65,12 @@ public sealed class AlberDice : IOfflineLearner
         o = options;
         N = spec.Agents;
         A = spec.Actions;
-        int h = o.Hidden;
-        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
-        piData = Enumerable.Range(0, N).Select(i => new Mlp($"pi_data{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
-        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, spec.StateSize, h, init)).ToArray();
-        nu = Enumerable.Range(0, N).Select(i => new Mlp($"nu{i}", spec.StateSize, h, 1, init)).ToArray();
-        e = Enumerable.Range(0, N).Select(i => new Mlp($"e{i}", spec.StateSize, h, A, init)).ToArray();
+        int h = o.Hidden, flag = o.Absorbing ? 1 : 0, obsIn = spec.ObservationSize + flag, stateIn = spec.StateSize + flag;
+        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", obsIn, h, A, init, smallOutput: true)).ToArray();
+        piData = Enumerable.Range(0, N).Select(i => new Mlp($"pi_data{i}", obsIn, h, A, init, smallOutput: true)).ToArray();
+        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, stateIn, h, init)).ToArray();
+        nu = Enumerable.Range(0, N).Select(i => new Mlp($"nu{i}", stateIn, h, 1, init)).ToArray();
+        e = Enumerable.Range(0, N).Select(i => new Mlp($"e{i}", stateIn, h, A, init)).ToArray();
         foreach (var m in pi.Concat(piData).Concat(nu).Concat(e).Cast<nn.Module>().Concat(muMinus)) m.to(device);
         piOpt = pi.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
         dataOpt = Enumerable.Range(0, N).Select(i =>
@@ -89,10 +94,32 @@ public sealed class AlberDice : IOfflineLearner
     double Checked(string name, double value) =>
         double.IsFinite(value) ? value : throw new InSPO.Training.TrainingDivergedException(name, currentStep, value);
 
-    public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator) =>
-        (currentStep = step) < o.BehaviourSteps
+    public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator)
+    {
+        data = Loaded(data);
+        return (currentStep = step) < o.BehaviourSteps
             ? BehaviourStep(data, generator)
             : DiceStep(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generator);
+    }
+
+    DeviceEpisodeBuffer? source, loaded;
+
+    /// <summary>The data as the code loads it (see the header): the trainer's buffer, or its absorbing-state form,
+    /// built once per source buffer.</summary>
+    DeviceEpisodeBuffer Loaded(DeviceEpisodeBuffer data)
+    {
+        if (!o.Absorbing) return data;
+        if (!ReferenceEquals(data, source))
+        {
+            loaded?.Dispose();
+            loaded = new DeviceEpisodeBuffer(AbsorbingStates.Apply(data.ToDataset(), o.Window, AbsorbingSeed), data.Device);
+            source = data;
+        }
+        return loaded!;
+    }
+
+    /// <summary>Seed of the absorbing slots' copied actions (fixed: the derived data depend on the dataset only).</summary>
+    public const int AbsorbingSeed = 0;
 
     // ------------------------------------------------------------------ phase 1: π^D_i and μ^{-i} (steps 1–2)
 
@@ -245,11 +272,13 @@ public sealed class AlberDice : IOfflineLearner
     public Tensor Policy(Tensor observations, Tensor available)
     {
         using var _ = no_grad();
+        if (o.Absorbing) observations = AbsorbingStates.AppendFlag(observations);
         return stack(Enumerable.Range(0, N).Select(i => LogProbs(pi[i], i, observations, available).exp()).ToArray(), 1);
     }
 
     public void Dispose()
     {
         foreach (var m in Modules) m.Module.Dispose();
+        loaded?.Dispose();
     }
 }

@@ -21,10 +21,12 @@
 // - α_t = α_start (α_end/α_start)^(t/T), 5 → 0.001 (the code's geometric anneal).
 //
 // Choices the paper leaves open (and where they come from):
-// - Behaviour models π^D_i (BC, steps 1) and μ^{-i} (step 2) are fitted first, during the profile's BehaviourSteps,
-//   then frozen — as InSPO does with the same models (the code trains them jointly from the first iteration, while
-//   α = 5 ties the policies to a π^D that is still being learned; with ≈ 150k iterations the difference washes out,
-//   with the quick profile's 1500 it would not).
+// - Behaviour models π^D_i (BC, step 1) and μ^{-i} (step 2) are fitted first, during the profile's BehaviourSteps
+//   (so that α = 5 does not tie the policies to a π^D still being learned), and then, with BehaviourThroughout (default
+//   on, as the code), one more BC step on every DICE step's batch, before the agents' updates (the code fits them
+//   jointly from its first iteration). Frozen after the warm-up (off) they are underfit on Bridge at the quick
+//   budget: after 300 steps π^D_0(·|s_0) = (.02 .07 .18 .51 .23) against the data's (0 0 0 .5 .5), π^D_1 biased the
+//   other way, and both agents then settle on "cross" at the start state and block each other (0.186).
 // - Data as the code loads it (Absorbing, default on as the code's absorbing_state: True; Window): the first
 //   episode_limit + 1 slots of each episode (21 on Bridge), terminals turned into a learned absorbing state (zero
 //   observation and state plus a flag feature, reward 0, a self-loop; ν(absorbing) learned, no terminal mask), see
@@ -123,9 +125,12 @@ public sealed class AlberDice : IOfflineLearner
 
     // ------------------------------------------------------------------ phase 1: π^D_i and μ^{-i} (steps 1–2)
 
-    IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator)
+    IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator) =>
+        FitBehaviour(data.SampleTransitions(o.BatchSize, generator));
+
+    /// <summary>One BC step of π^D_i and μ^{-i} for every agent on <paramref name="b"/> (steps 1–2).</summary>
+    List<KeyValuePair<string, double>> FitBehaviour(TransitionBatch b)
     {
-        var b = data.SampleTransitions(o.BatchSize, generator);
         var losses = new List<KeyValuePair<string, double>>();
         for (int i = 0; i < N; i++)
         {
@@ -146,7 +151,7 @@ public sealed class AlberDice : IOfflineLearner
     {
         double alpha = o.AlphaAt(t, total);
         var b = data.SampleTransitions(o.BatchSize, generator);
-        var losses = new List<KeyValuePair<string, double>>();
+        var losses = o.BehaviourThroughout ? FitBehaviour(b) : new List<KeyValuePair<string, double>>();
         double rhoMean = 0;
         for (int i = 0; i < N; i++)
         {

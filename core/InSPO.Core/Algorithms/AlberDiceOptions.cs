@@ -40,11 +40,14 @@ public sealed record AlberDiceOptions
     /// env's config and slices the stored episodes to it (notes §1.8): 21 on Bridge (episode_limit 20, datasets of
     /// 51 slots); on the matrix games episode_limit 100 exceeds the datasets' 51 slots, so all are kept.</summary>
     public int Window { get; init; }
+    /// <summary>Keep fitting π^D_i and μ^{-i} (one BC step per DICE step, on its batch) after the warm-up, as the
+    /// code fits them on every iteration; off: frozen after <see cref="BehaviourSteps"/>.</summary>
+    public bool BehaviourThroughout { get; init; } = true;
 
     public static readonly string[] Names =
     {
         "alpha_start", "alpha_end", "gamma", "rho_max", "grad_penalty", "cql", "kl_samples", "lr", "nu_lr", "hidden",
-        "absorbing", "window",
+        "absorbing", "window", "behaviour_throughout",
     };
 
     /// <summary>The code's values; at profiles other than "paper" the learning rates are 1e-3 instead of 1e-4.
@@ -76,6 +79,7 @@ public sealed record AlberDiceOptions
             Hidden = (int)G("hidden", d.Hidden),
             Absorbing = G("absorbing", d.Absorbing ? 1 : 0) != 0,
             Window = (int)G("window", d.Window),
+            BehaviourThroughout = G("behaviour_throughout", d.BehaviourThroughout ? 1 : 0) != 0,
         };
         if (!(o.AlphaStart > 0 && o.AlphaEnd > 0)) throw new ArgumentException($"alberdice: alpha_start = {o.AlphaStart}, alpha_end = {o.AlphaEnd} must be > 0");
         if (!(o.Gamma >= 0 && o.Gamma < 1)) throw new ArgumentException($"alberdice: gamma = {o.Gamma} must be in [0, 1)");

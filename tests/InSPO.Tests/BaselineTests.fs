@@ -123,6 +123,21 @@ let tests =
             Expect.equal (o.LearningRate, o.NuLearningRate) (1e-3, 1e-3) "CPU profiles"
         }
 
+        test "AlberDICE loads data as the code: absorbing states everywhere, Bridge sliced to 21 slots, behaviour models fitted throughout" {
+            let xor = AlberDiceOptions.For("xor", null, tiny)
+            let bridge = AlberDiceOptions.For("bridge", null, tiny)
+            Expect.equal (xor.Absorbing, xor.Window, xor.BehaviourThroughout) (true, 0, true) "matrix games: every slot kept"
+            Expect.equal (bridge.Absorbing, bridge.Window) (true, InSPO.Envs.BridgeEnv.EvaluationEpisodeLimit + 1) "Bridge: episode_limit + 1 slots"
+            let h = Dictionary<string, float>(dict [ "absorbing", 0.0; "window", 5.0; "behaviour_throughout", 0.0 ])
+            let off = AlberDiceOptions.For("bridge", h, tiny)
+            Expect.equal (off.Absorbing, off.Window, off.BehaviourThroughout) (false, 5, false) "overrides"
+            // a tiny Bridge run: the learner trains on 9-feature absorbing data and acts on the env's 8 features
+            let root = TestPaths.scratchDir "baseline-alberdice-bridge"
+            let r = Runner.Run(spec "bridge" "optimal" "alberdice" 0 root [], RunControl(ProfileOverride = tiny, TensorBoard = false))
+            Expect.equal r.Steps tiny.TotalSteps "every step"
+            Expect.isTrue (Double.IsFinite r.Metrics["return_normalised"]) "evaluated"
+        }
+
         test "unknown hyperparameters of OMAR and AlberDICE are refused by name" {
             let root = TestPaths.scratchDir "baseline-bad"
             for algo, typo in [ "omar", "omar_ceo"; "alberdice", "alpha_strat" ] do

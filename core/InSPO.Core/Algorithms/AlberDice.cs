@@ -34,13 +34,24 @@
 //   resumed run rebuilds the same one); Policy() appends the flag 0 to real observations. Why it matters: the ν dual
 //   normalises the corrected distribution to sum to 1 (the log-mean-exp), which a leaky episodic occupancy with
 //   ν(s') masked at Done cannot satisfy; the dual then drives the weights of terminal rows towards 0, i.e. it
-//   penalises ending the episode. Measured on Bridge (quick, seed 0): masked ≈ 0.18 normalised return, absorbing
-//   see the report in the branch history. With Absorbing off, ν(s') is masked at Done.
+//   penalises ending the episode. With Absorbing off, ν(s') is masked at Done.
 // - Networks are per agent: π^D_i(·|oⁱ) per agent (the code shares one π^D over agents with an id), νⁱ(s) → 1, and
 //   eⁱ(s, ·) with one output per action (the code feeds onehot(aⁱ) and outputs 1; the CQL term needs e at every
 //   action either way).
 // - The "initial" term (1 − γ)E[ν] averages ν over the batch's states (the code's init_nu: all dataset states).
 // - Evaluation: Policy() returns the stochastic πⁱ, which the evaluator samples (the code's test_greedy False).
+//
+// Measured on Bridge (CPU, quick profile: 300 + 4000 steps, batch 64, 64 units, lr 1e-3; final policy, 32 episodes):
+// normalised return 0.186 on "optimal" and "mixed", seeds 0–2 (paper: ≈ 1): at the start state the two agents both
+// play "cross" (or agent 0 a blocked move) and stand still for 19 steps. Evaluated at 1/4, 2/4, 3/4, 4/4 of the DICE
+// phase: optimal 0.46/0.79/0.19/0.19 (seed 0), 0.58/0.66/0.19/0.19 (1), 0.63/0.48/0.19/0.19 (2); mixed
+// 0.10/0.30/0.19/0.19 (0), 0.13/0.38/0.19/0.19 (1), 0.06/0.26/0.19/0.19 (2). With 4× the policy steps (16 000, seed 0, optimal):
+// 0.86/0.98/1.00/0.19. Why: at the start state eⁱ(s₀,·) is fitted only at the data action consistent with the
+// teammate's current policy (the other mode's rows have ρ ≈ 0 and are never redrawn; the CQL term lifts e towards
+// π^D's support, i.e. both modes), so e(s₀, cross) ≈ e(s₀, yield) (e.g. −0.27 vs −0.19); once α is near its end
+// value 0.001 the I-projection is an argmax of that near-tie and the agents can miscoordinate. Before the changes
+// of this branch (no absorbing state, behaviour models frozen after 300 steps, π^D_0(·|s₀) = .51/.23 for the data's
+// .5/.5) it was 0.18 as well.
 using InSPO.Data;
 using InSPO.Envs;
 using InSPO.Nets;

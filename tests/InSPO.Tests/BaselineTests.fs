@@ -21,6 +21,49 @@ let private tiny = Profile("tiny", 10, 40, 32, 32, 20, 5, 32)
 [<Tests>]
 let tests =
     testList "baselines" [
+        test "AlberDICE's data loading: window slice, terminal → learned absorbing state, flag feature (tiny hand episode)" {
+            // 2 agents, 2 actions, O = 1, S = 1, limit 5 (6 slots); episode 0 ends at t = 1, episode 1 runs to the limit.
+            let spec = InSPO.Envs.EnvSpec("hand", 2, 2, 1, 1, 5)
+            let d = EpisodeDataset.Empty(spec, 2)
+            for e in 0 .. 1 do
+                for t in 0 .. 5 do
+                    let slot = d.SlotIndex(e, t)
+                    d.States[slot] <- float32 (10 * e + t + 1)
+                    for i in 0 .. 1 do
+                        d.Observations[d.ObservationIndex(e, t, i)] <- float32 (100 * (e + 1) + 10 * i + t)
+                        d.Actions[d.ActionIndex(e, t, i)] <- (t + i) % 2
+                        d.AvailableActions[d.AvailableActionsIndex(e, t, i)] <- true
+                        d.AvailableActions[d.AvailableActionsIndex(e, t, i) + 1] <- true
+            for t in 0 .. 1 do
+                d.Filled[d.SlotIndex(0, t)] <- true
+                d.Rewards[d.SlotIndex(0, t)] <- -1.0f
+            d.Terminated[d.SlotIndex(0, 1)] <- true
+            for t in 0 .. 4 do
+                d.Filled[d.SlotIndex(1, t)] <- true
+                d.Rewards[d.SlotIndex(1, t)] <- -2.0f
+            d.Terminated[d.SlotIndex(1, 4)] <- true
+            let r = AbsorbingStates.Apply(d, 5, 0)   // keep 5 slots: 4 transitions per episode
+            Expect.equal (r.Spec.ObservationSize, r.Spec.StateSize, r.Steps) (2, 2, 5) "one flag feature; window of 5 slots"
+            Expect.isFalse (Array.exists id r.Terminated) "no terminal flag remains"
+            // episode 0: t = 0, 1 real (1 terminal); t = 2 the real final observation; t = 3, 4 absorbing
+            Expect.equal [ for t in 0 .. 4 -> r.Filled[r.SlotIndex(0, t)] ] [ true; true; true; true; false ] "every slot but the last is a transition"
+            Expect.equal [ for t in 0 .. 3 -> r.Rewards[r.SlotIndex(0, t)] ] [ -1.0f; -1.0f; 0.0f; 0.0f ] "reward 0 after the terminal"
+            Expect.equal [ for t in 0 .. 4 -> r.State(0, t).ToArray() ] [ [| 1f; 0f |]; [| 2f; 0f |]; [| 3f; 0f |]; [| 0f; 1f |]; [| 0f; 1f |] ] "state: real (flag 0) up to the final observation, then zero with flag 1"
+            Expect.equal (r.Observation(0, 2, 1).ToArray()) [| 112f; 0f |] "the final observation is kept"
+            Expect.equal (r.Observation(0, 3, 0).ToArray()) [| 0f; 1f |] "absorbing observation"
+            for t in 2 .. 4 do
+                let joint = [| r.Actions[r.ActionIndex(0, t, 0)]; r.Actions[r.ActionIndex(0, t, 1)] |]
+                Expect.contains [ [| 0; 1 |]; [| 1; 0 |] ] joint (sprintf "t = %d: actions copied from a slot ≤ the terminal one" t)
+            // episode 1 runs past the window: cut, no terminal, no absorbing slot
+            Expect.equal [ for t in 0 .. 4 -> r.Filled[r.SlotIndex(1, t)] ] [ true; true; true; true; false ] "cut episode: 4 transitions"
+            Expect.equal [ for t in 0 .. 3 -> r.Rewards[r.SlotIndex(1, t)] ] [ -2.0f; -2.0f; -2.0f; -2.0f ] "cut episode: rewards kept"
+            Expect.equal [ for t in 0 .. 4 -> r.State(1, t).ToArray() ] [ for t in 0 .. 4 -> [| float32 (11 + t); 0f |] ] "cut episode: real states"
+            let all = AbsorbingStates.Apply(d, 0, 0)
+            Expect.equal all.Steps 6 "window 0 keeps every slot"
+            Expect.equal [ for t in 0 .. 5 -> all.Filled[all.SlotIndex(1, t)] ] [ true; true; true; true; true; false ] "an episode ending at the limit: its last slot is the final observation, nothing to pad"
+            Expect.equal (all.Rewards[all.SlotIndex(1, 4)]) -2.0f "its last transition bootstraps (no terminal)"
+        }
+
         test "OMAR's regression target is the one-hot argmax of Q over the available actions only" {
             let rng = Random 11
             for case in 1 .. 200 do
@@ -78,6 +121,21 @@ let tests =
             let paper = AlberDiceOptions.For("xor", null, Profiles.Paper)
             Expect.equal (paper.LearningRate, paper.NuLearningRate) (1e-4, 1e-4) "paper profile"
             Expect.equal (o.LearningRate, o.NuLearningRate) (1e-3, 1e-3) "CPU profiles"
+        }
+
+        test "AlberDICE loads data as the code: absorbing states everywhere, Bridge sliced to 21 slots, behaviour models fitted throughout" {
+            let xor = AlberDiceOptions.For("xor", null, tiny)
+            let bridge = AlberDiceOptions.For("bridge", null, tiny)
+            Expect.equal (xor.Absorbing, xor.Window, xor.BehaviourThroughout) (true, 0, true) "matrix games: every slot kept"
+            Expect.equal (bridge.Absorbing, bridge.Window) (true, InSPO.Envs.BridgeEnv.EvaluationEpisodeLimit + 1) "Bridge: episode_limit + 1 slots"
+            let h = Dictionary<string, float>(dict [ "absorbing", 0.0; "window", 5.0; "behaviour_throughout", 0.0 ])
+            let off = AlberDiceOptions.For("bridge", h, tiny)
+            Expect.equal (off.Absorbing, off.Window, off.BehaviourThroughout) (false, 5, false) "overrides"
+            // a tiny Bridge run: the learner trains on 9-feature absorbing data and acts on the env's 8 features
+            let root = TestPaths.scratchDir "baseline-alberdice-bridge"
+            let r = Runner.Run(spec "bridge" "optimal" "alberdice" 0 root [], RunControl(ProfileOverride = tiny, TensorBoard = false))
+            Expect.equal r.Steps tiny.TotalSteps "every step"
+            Expect.isTrue (Double.IsFinite r.Metrics["return_normalised"]) "evaluated"
         }
 
         test "unknown hyperparameters of OMAR and AlberDICE are refused by name" {

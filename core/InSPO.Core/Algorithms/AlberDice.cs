@@ -9,7 +9,7 @@
 // teammates' CURRENT policies (so agent i sees the new πʲ, j < i, of this step). For agent i:
 // - "KL_{-i}" (step 4): KL_{-i}(s, aⁱ_D) = E_{a^{-i}∼π^{-i}}[Σ_{j≠i} log πʲ(aʲ|oʲ) − log μ^{-i}_j(aʲ|s, aⁱ_D, a^{<j})],
 //   16 sampled teammate joint actions per row; μ^{-i} is the autoregressive behaviour model InSPO uses (Eq. 22 there).
-// - "residual" (step 5): ê = r − α·KL_{-i} + γ(1 − done)·νⁱ(s') − νⁱ(s).
+// - "residual" (step 5): ê = r − α·KL_{-i} + γ(1 − done)·νⁱ(s') − νⁱ(s) (done ≡ 0 on absorbing-state data).
 // - "ratio" (step 6): ρ = min(Π_{j≠i} πʲ(aʲ_D|oʲ) / μ^{-i}_j(aʲ_D|s, aⁱ_D, a^{<j}_D), ρ_max), ρ_max = 100; the agent's
 //   rows are redrawn from the batch ∝ ρ (step 7; importance resampling, as InSPO).
 // - "ν dual" (step 8, OptiDICE's KL dual reweighted by ρ):
@@ -21,19 +21,38 @@
 // - α_t = α_start (α_end/α_start)^(t/T), 5 → 0.001 (the code's geometric anneal).
 //
 // Choices the paper leaves open (and where they come from):
-// - Behaviour models π^D_i (BC, steps 1) and μ^{-i} (step 2) are fitted first, during the profile's BehaviourSteps,
-//   then frozen — as InSPO does with the same models (the code trains them jointly from the first iteration, while
-//   α = 5 ties the policies to a π^D that is still being learned; with ≈ 150k iterations the difference washes out,
-//   with the quick profile's 1500 it would not).
-// - Terminal transitions: the code turns every terminal into an absorbing state (zero state, zero reward, learned
-//   ν); our datasets mark Done instead, so ν(s') is masked there: a terminal successor has value 0. On the repeated
-//   matrix games only one transition in 50 is terminal and every action's residual shifts alike, so the best
-//   response is unchanged; on Bridge the absorbing goal states have reward 0, which is the masked value's meaning.
+// - Behaviour models π^D_i (BC, step 1) and μ^{-i} (step 2) are fitted first, during the profile's BehaviourSteps
+//   (so that α = 5 does not tie the policies to a π^D still being learned), and then, with BehaviourThroughout (default
+//   on, as the code), one more BC step on every DICE step's batch, before the agents' updates (the code fits them
+//   jointly from its first iteration). Frozen after the warm-up (off) they are underfit on Bridge at the quick
+//   budget: after 300 steps π^D_0(·|s_0) = (.02 .07 .18 .51 .23) against the data's (0 0 0 .5 .5), π^D_1 biased the
+//   other way, and both agents then settle on "cross" at the start state and block each other (0.186).
+// - Data as the code loads it (Absorbing, default on as the code's absorbing_state: True; Window): the first
+//   episode_limit + 1 slots of each episode (21 on Bridge), terminals turned into a learned absorbing state (zero
+//   observation and state plus a flag feature, reward 0, a self-loop; ν(absorbing) learned, no terminal mask), see
+//   AbsorbingStates. The derived buffer is built from the trainer's on the first step (deterministically, so a
+//   resumed run rebuilds the same one); Policy() appends the flag 0 to real observations. Why it matters: the ν dual
+//   normalises the corrected distribution to sum to 1 (the log-mean-exp), which a leaky episodic occupancy with
+//   ν(s') masked at Done cannot satisfy; the dual then drives the weights of terminal rows towards 0, i.e. it
+//   penalises ending the episode. With Absorbing off, ν(s') is masked at Done.
 // - Networks are per agent: π^D_i(·|oⁱ) per agent (the code shares one π^D over agents with an id), νⁱ(s) → 1, and
 //   eⁱ(s, ·) with one output per action (the code feeds onehot(aⁱ) and outputs 1; the CQL term needs e at every
 //   action either way).
 // - The "initial" term (1 − γ)E[ν] averages ν over the batch's states (the code's init_nu: all dataset states).
 // - Evaluation: Policy() returns the stochastic πⁱ, which the evaluator samples (the code's test_greedy False).
+//
+// Measured on Bridge (CPU, quick profile: 300 + 4000 steps, batch 64, 64 units, lr 1e-3; final policy, 32 episodes):
+// normalised return 0.186 on "optimal" and "mixed", seeds 0–2 (paper: ≈ 1): at the start state the two agents both
+// play "cross" (or agent 0 a blocked move) and stand still for 19 steps. Evaluated at 1/4, 2/4, 3/4, 4/4 of the DICE
+// phase: optimal 0.46/0.79/0.19/0.19 (seed 0), 0.58/0.66/0.19/0.19 (1), 0.63/0.48/0.19/0.19 (2); mixed
+// 0.10/0.30/0.19/0.19 (0), 0.13/0.38/0.19/0.19 (1), 0.06/0.26/0.19/0.19 (2). With 4× the policy steps (16 000, seed 0, optimal):
+// 0.86/0.98/1.00/0.19. Why: at the start state eⁱ(s₀,·) is fitted only at the data action consistent with the
+// teammate's current policy (the other mode's rows have ρ ≈ 0 and are never redrawn; the CQL term lifts e towards
+// π^D's support, i.e. both modes), so e(s₀, cross) ≈ e(s₀, yield) (e.g. −0.27 vs −0.19); once α is near its end
+// value 0.001 the I-projection is an argmax of that near-tie and the agents can miscoordinate. Before the changes
+// of this branch (no absorbing state, behaviour models frozen after 300 steps, π^D_0(·|s₀) = .51/.23 for the data's
+// .5/.5) it was 0.18 as well. Ablations, optimal seed 0, same quarters: absorbing=0 0.24/0.52/0.24/0.18; the code's
+// lr = nu_lr = 1e-4 0.31/0.23/0.19/0.19. XOR (a), (b), (c) seed 0 with the defaults: 1.000 each (unchanged).
 using InSPO.Data;
 using InSPO.Envs;
 using InSPO.Nets;
@@ -60,12 +79,12 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         o = options;
         N = spec.Agents;
         A = spec.Actions;
-        int h = o.Hidden;
-        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
-        piData = Enumerable.Range(0, N).Select(i => new Mlp($"pi_data{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
-        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, spec.StateSize, h, init)).ToArray();
-        nu = Enumerable.Range(0, N).Select(i => new Mlp($"nu{i}", spec.StateSize, h, 1, init)).ToArray();
-        e = Enumerable.Range(0, N).Select(i => new Mlp($"e{i}", spec.StateSize, h, A, init)).ToArray();
+        int h = o.Hidden, flag = o.Absorbing ? 1 : 0, obsIn = spec.ObservationSize + flag, stateIn = spec.StateSize + flag;
+        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", obsIn, h, A, init, smallOutput: true)).ToArray();
+        piData = Enumerable.Range(0, N).Select(i => new Mlp($"pi_data{i}", obsIn, h, A, init, smallOutput: true)).ToArray();
+        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, stateIn, h, init)).ToArray();
+        nu = Enumerable.Range(0, N).Select(i => new Mlp($"nu{i}", stateIn, h, 1, init)).ToArray();
+        e = Enumerable.Range(0, N).Select(i => new Mlp($"e{i}", stateIn, h, A, init)).ToArray();
         foreach (var m in pi.Concat(piData).Concat(nu).Concat(e).Cast<nn.Module>().Concat(muMinus)) m.to(device);
         piOpt = pi.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
         dataOpt = Enumerable.Range(0, N).Select(i =>
@@ -90,16 +109,41 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
     double Checked(string name, double value) =>
         double.IsFinite(value) ? value : throw new InSPO.Training.TrainingDivergedException(name, currentStep, value);
 
-    public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator) =>
-        (currentStep = step) < o.BehaviourSteps
+    public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator)
+    {
+        data = Loaded(data);
+        return (currentStep = step) < o.BehaviourSteps
             ? BehaviourStep(data, generator)
             : DiceStep(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generator);
+    }
+
+    DeviceEpisodeBuffer? source, loaded;
+
+    /// <summary>The data as the code loads it (see the header): the trainer's buffer, or its absorbing-state form,
+    /// built once per source buffer.</summary>
+    DeviceEpisodeBuffer Loaded(DeviceEpisodeBuffer data)
+    {
+        if (!o.Absorbing) return data;
+        if (!ReferenceEquals(data, source))
+        {
+            loaded?.Dispose();
+            loaded = new DeviceEpisodeBuffer(AbsorbingStates.Apply(data.ToDataset(), o.Window, AbsorbingSeed), data.Device);
+            source = data;
+        }
+        return loaded!;
+    }
+
+    /// <summary>Seed of the absorbing slots' copied actions (fixed: the derived data depend on the dataset only).</summary>
+    public const int AbsorbingSeed = 0;
 
     // ------------------------------------------------------------------ phase 1: π^D_i and μ^{-i} (steps 1–2)
 
-    IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator)
+    IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator) =>
+        FitBehaviour(data.SampleTransitions(o.BatchSize, generator));
+
+    /// <summary>One BC step of π^D_i and μ^{-i} for every agent on <paramref name="b"/> (steps 1–2).</summary>
+    List<KeyValuePair<string, double>> FitBehaviour(TransitionBatch b)
     {
-        var b = data.SampleTransitions(o.BatchSize, generator);
         var losses = new List<KeyValuePair<string, double>>();
         for (int i = 0; i < N; i++)
         {
@@ -120,7 +164,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
     {
         double alpha = o.AlphaAt(t, total);
         var b = data.SampleTransitions(o.BatchSize, generator);
-        var losses = new List<KeyValuePair<string, double>>();
+        var losses = o.BehaviourThroughout ? FitBehaviour(b) : new List<KeyValuePair<string, double>>();
         double rhoMean = 0;
         for (int i = 0; i < N; i++)
         {
@@ -246,11 +290,13 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
     public Tensor Policy(Tensor observations, Tensor available)
     {
         using var _ = no_grad();
+        if (o.Absorbing) observations = AbsorbingStates.AppendFlag(observations);
         return stack(Enumerable.Range(0, N).Select(i => LogProbs(pi[i], i, observations, available).exp()).ToArray(), 1);
     }
 
     public void Dispose()
     {
         foreach (var m in Modules) m.Module.Dispose();
+        loaded?.Dispose();
     }
 }

@@ -33,9 +33,21 @@ public sealed record AlberDiceOptions
     /// <summary>Steps fitting π^D_i and μ^{-i} before the DICE phase (the profile's).</summary>
     public int BehaviourSteps { get; init; } = 200;
 
+    /// <summary>absorbing_state (True in the authors' alberdice.yaml, every environment): terminals become a learned
+    /// absorbing state, see <see cref="InSPO.Data.AbsorbingStates"/>. Off: ν(s') is masked at Done instead.</summary>
+    public bool Absorbing { get; init; } = true;
+    /// <summary>Slots kept per episode (0: all). The authors' buffer holds episode_limit + 1 slots of the training
+    /// env's config and slices the stored episodes to it (notes §1.8): 21 on Bridge (episode_limit 20, datasets of
+    /// 51 slots); on the matrix games episode_limit 100 exceeds the datasets' 51 slots, so all are kept.</summary>
+    public int Window { get; init; }
+    /// <summary>Keep fitting π^D_i and μ^{-i} (one BC step per DICE step, on its batch) after the warm-up, as the
+    /// code fits them on every iteration; off: frozen after <see cref="BehaviourSteps"/>.</summary>
+    public bool BehaviourThroughout { get; init; } = true;
+
     public static readonly string[] Names =
     {
         "alpha_start", "alpha_end", "gamma", "rho_max", "grad_penalty", "cql", "kl_samples", "lr", "nu_lr", "hidden",
+        "absorbing", "window", "behaviour_throughout",
     };
 
     /// <summary>The code's values; at profiles other than "paper" the learning rates are 1e-3 instead of 1e-4.
@@ -50,6 +62,7 @@ public sealed record AlberDiceOptions
         {
             LearningRate = paper ? 1e-4 : 1e-3, NuLearningRate = paper ? 1e-4 : 1e-3,
             BatchSize = profile.BatchSize, BehaviourSteps = profile.BehaviourSteps, Hidden = profile.Hidden,
+            Window = string.Equals(env, "bridge", StringComparison.OrdinalIgnoreCase) ? InSPO.Envs.BridgeEnv.EvaluationEpisodeLimit + 1 : 0,
         };
         double G(string name, double fallback) => Learners.Get(hyper, name, fallback);
         var o = d with
@@ -64,9 +77,13 @@ public sealed record AlberDiceOptions
             LearningRate = G("lr", d.LearningRate),
             NuLearningRate = G("nu_lr", d.NuLearningRate),
             Hidden = (int)G("hidden", d.Hidden),
+            Absorbing = G("absorbing", d.Absorbing ? 1 : 0) != 0,
+            Window = (int)G("window", d.Window),
+            BehaviourThroughout = G("behaviour_throughout", d.BehaviourThroughout ? 1 : 0) != 0,
         };
         if (!(o.AlphaStart > 0 && o.AlphaEnd > 0)) throw new ArgumentException($"alberdice: alpha_start = {o.AlphaStart}, alpha_end = {o.AlphaEnd} must be > 0");
         if (!(o.Gamma >= 0 && o.Gamma < 1)) throw new ArgumentException($"alberdice: gamma = {o.Gamma} must be in [0, 1)");
+        if (o.Window < 0 || o.Window == 1) throw new ArgumentException($"alberdice: window = {o.Window} must be 0 (all) or ≥ 2");
         if (o.KlSamples < 1) throw new ArgumentException($"alberdice: kl_samples = {o.KlSamples} must be ≥ 1");
         return o;
     }

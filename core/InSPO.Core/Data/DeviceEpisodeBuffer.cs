@@ -69,6 +69,15 @@ public sealed class DeviceEpisodeBuffer : IDisposable
     /// <summary>E × T1, float 0/1: the slot is a real step.</summary>
     public Tensor Filled { get; }
 
+    /// <summary>The buffer's contents copied back into an <see cref="EpisodeDataset"/> (CPU arrays).</summary>
+    public EpisodeDataset ToDataset()
+    {
+        static T[] Read<T>(Tensor t) where T : unmanaged => t.cpu().contiguous().data<T>().ToArray();
+        return new EpisodeDataset(Spec, Episodes, Read<float>(Observations), Read<float>(States),
+            Read<long>(Actions).Select(x => (int)x).ToArray(), Read<bool>(Available), Read<float>(Rewards),
+            Read<float>(Terminated).Select(x => x != 0).ToArray(), Read<float>(Filled).Select(x => x != 0).ToArray());
+    }
+
     /// <summary>Flat slot index e · T1 + t of every filled slot, in dataset order (M entries).</summary>
     public Tensor FilledSlots { get; }
 
@@ -96,6 +105,10 @@ public sealed class DeviceEpisodeBuffer : IDisposable
         Transitions = slots.Count;
         if (Transitions == 0) throw new ArgumentException("dataset has no filled step to learn from");
         FilledSlots = tensor(slots.ToArray()).to(device);
+        // The buffer owns its tensors (Dispose): a buffer built inside a dispose scope (a learner's derived buffer,
+        // built during a training step) must outlive it.
+        foreach (var t in new[] { Observations, States, Actions, Available, Rewards, Terminated, Filled, FilledSlots })
+            t.DetachFromDisposeScope();
     }
 
     /// <summary>The transitions at flat slot indices <paramref name="slots"/> (each must be filled).</summary>

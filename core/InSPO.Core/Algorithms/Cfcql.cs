@@ -160,9 +160,8 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
 
     void SyncTargets()
     {
-        using var _ = no_grad();
-        for (int i = 0; i < N; i++) qTarget[i].load_state_dict(q[i].state_dict());
-        mixerTarget.load_state_dict(mixer.state_dict());
+        for (int i = 0; i < N; i++) TargetNetwork.Copy(qTarget[i], q[i]);
+        TargetNetwork.Copy(mixerTarget, mixer);
     }
 
     /// <summary>Qⁱ(oⁱ, ·) of every agent: K × N × A.</summary>

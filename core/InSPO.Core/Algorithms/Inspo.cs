@@ -157,7 +157,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
                 (criticLoss, cql) = CriticStep(i, b, alpha, beta);
                 Checked($"loss/critic{i}", criticLoss);
                 Checked($"loss/cql{i}", cql);
-                PolyakUpdate(i);
+                TargetNetwork.Polyak(qTarget[i], q[i], o.Tau);   // Q̄ ← τ Q + (1 − τ) Q̄
                 policyLoss = Checked($"loss/policy{i}", PolicyStep(i, b, alpha, beta));
             }
             losses.Add(new($"loss/critic{i}", Checked($"loss/critic{i}", criticLoss)));
@@ -262,14 +262,6 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
             var adv = MaskedCategorical.Pick(qBar, b.Actions.select(1, i)) - v;
             return (double)(adv.abs() / (v.abs() + 1e-6)).mean().item<float>();
         }).ToArray();
-    }
-
-    /// <summary>Q̄ ← τ Q + (1 − τ) Q̄.</summary>
-    void PolyakUpdate(int i)
-    {
-        using var _ = no_grad();
-        foreach (var (target, source) in qTarget[i].parameters().Zip(q[i].parameters()))
-            target.mul_(1 - o.Tau).add_(source, alpha: o.Tau);
     }
 
     Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(pi[i].forward(obs.select(1, i)), avail.select(1, i));

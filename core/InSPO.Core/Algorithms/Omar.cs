@@ -92,8 +92,8 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         {
             var (td, cql) = CriticStep(i, b);
             var (pg, reg) = ActorStep(i, b);
-            Polyak(piTarget[i], pi[i]);
-            Polyak(qTarget[i], q[i]);
+            TargetNetwork.Polyak(piTarget[i], pi[i], o.Tau);
+            TargetNetwork.Polyak(qTarget[i], q[i], o.Tau);
             losses.Add(new($"loss/critic{i}", Finite($"loss/critic{i}", td, step)));
             losses.Add(new($"loss/cql{i}", Finite($"loss/cql{i}", cql, step)));
             losses.Add(new($"loss/pg{i}", Finite($"loss/pg{i}", pg, step)));
@@ -161,13 +161,6 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         nn.functional.one_hot(q.masked_fill(available.logical_not(), float.NegativeInfinity).argmax(1), q.shape[1]).to_type(q.dtype);
 
     static Tensor CriticInput(Tensor states, Tensor observations, int i) => cat(new[] { states, observations.select(1, i) }, 1);
-
-    void Polyak(Mlp target, Mlp source)
-    {
-        using var _ = no_grad();
-        foreach (var (t, s) in target.parameters().Zip(source.parameters()))
-            t.mul_(1 - o.Tau).add_(s, alpha: o.Tau);
-    }
 
     public Tensor Policy(Tensor observations, Tensor available)
     {

@@ -130,10 +130,7 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
         var vLoss = ((z - m).exp() + (-m).exp() * wBar * values / o.Alpha).sum(1).mean();
         Update(vOpt, vLoss, v.SelectMany(x => x.parameters()));
 
-        using (no_grad())
-            foreach (var (online, target) in Targets)
-                foreach (var (tp, sp) in target.parameters().Zip(online.parameters()))
-                    tp.mul_(1 - o.Tau).add_(sp, alpha: o.Tau);
+        foreach (var (online, target) in Targets) TargetNetwork.Polyak(target, online, o.Tau);
 
         return new KeyValuePair<string, double>[]
         {

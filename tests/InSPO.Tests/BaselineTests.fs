@@ -10,13 +10,7 @@ open TorchSharp
 open InSPO.Algorithms
 open InSPO.Data
 open InSPO.Training
-
-let private spec env dataset algo seed root (hyper: (string * float) list) =
-    let h = Dictionary<string, float>(dict hyper) :> IReadOnlyDictionary<string, float>
-    RunSpec(env, dataset, algo, seed, "smoke", "cpu", h, root)
-
-/// 10 behaviour steps, 40 policy steps, batch 32, 32 hidden units.
-let private tiny = Profile("tiny", 10, 40, 32, 32, 20, 5, 32)
+open InSPO.Tests.RunFixtures
 
 [<Tests>]
 let tests =

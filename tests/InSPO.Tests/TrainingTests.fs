@@ -11,15 +11,7 @@ open InSPO.Algorithms
 open InSPO.Data
 open InSPO.Envs
 open InSPO.Training
-
-let private spec env dataset algo seed root (hyper: (string * float) list) =
-    let h = Dictionary<string, float>(dict hyper) :> IReadOnlyDictionary<string, float>
-    RunSpec(env, dataset, algo, seed, "smoke", "cpu", h, root)
-
-/// A small budget: 10 behaviour steps, 40 rounds, batch 32, 32 hidden units, checkpoints every 20 steps.
-let private tiny = Profile("tiny", 10, 40, 32, 32, 20, 5, 32)
-
-let private run (s: RunSpec) (profile: Profile) = Runner.Run(s, RunControl(ProfileOverride = profile))
+open InSPO.Tests.RunFixtures
 
 let private samePolicy (a: RunResult) (b: RunResult) =
     Expect.equal (a.FinalPolicy |> Array.map Array.toList |> Array.toList) (b.FinalPolicy |> Array.map Array.toList |> Array.toList) "final policies bit-identical"

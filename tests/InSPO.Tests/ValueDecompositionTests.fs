@@ -12,6 +12,7 @@ open TorchSharp
 open InSPO.Algorithms
 open InSPO.Nets
 open InSPO.Training
+open InSPO.Tests.RunFixtures
 
 let private config = { FsCheckConfig.defaultConfig with maxTest = 40 }
 
@@ -38,11 +39,6 @@ let private randomAvailable (g: torch.Generator) (k: int) (n: int) (a: int) =
     let avail = torch.rand([| int64 k; int64 n; int64 a |], generator = g).lt(torch.tensor 0.6)
     let first = torch.randint(int64 a, [| int64 k; int64 n; 1L |], generator = g)
     avail.scatter(-1L, first, torch.ones([| int64 k; int64 n; 1L |], dtype = torch.ScalarType.Bool))
-
-let private tiny = Profile("tiny", 10, 40, 32, 32, 20, 5, 32)
-
-let private spec env dataset algo seed root (hyper: (string * float) list) =
-    RunSpec(env, dataset, algo, seed, "smoke", "cpu", Dictionary<string, float>(dict hyper) :> IReadOnlyDictionary<string, float>, root)
 
 [<Tests>]
 let tests =

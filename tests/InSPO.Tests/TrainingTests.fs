@@ -169,6 +169,23 @@ let tests =
             Expect.stringContains e.Message "inner_steps" "names the option"
         }
 
+        test "a finished cell is reused only under the same options and budget; otherwise set aside and trained again" {
+            let root = TestPaths.scratchDir "reuse"
+            let s = spec "xor" "a" "bc" 0 root []
+            let first = run s tiny
+            Expect.isFalse first.Reused "trained"
+            Expect.isTrue (run s tiny).Reused "same budget: reused"
+            let longer = Profile("tiny", 10, 41, 32, 32, 20, 5, 32)
+            let again = run s longer
+            Expect.isFalse again.Reused "another budget: trained again"
+            Expect.equal again.Steps 51L "with the new budget"
+            let dir = Runner.RunDirectory s
+            let aside = Directory.GetFiles(dir, "record.superseded-*.json")
+            Expect.equal aside.Length 1 "the old record is kept beside"
+            Expect.stringContains (File.ReadAllText aside[0]) "\"steps\": 50" "the old record, unchanged"
+            Expect.isTrue (run s longer).Reused "and the new record is reused under its own budget"
+        }
+
         test "unknown hyperparameters and algorithms are refused by name" {
             let root = TestPaths.scratchDir "bad"
             let e = TestPaths.catchException<ArgumentException> (fun () -> run (spec "xor" "a" "inspo" 0 root [ "alpah", 1.0 ]) tiny |> ignore)

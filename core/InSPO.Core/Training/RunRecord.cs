@@ -47,6 +47,29 @@ public static class RunRecord
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>Whether the record at <paramref name="path"/> was made with these resolved options and this budget:
+    /// a finished cell is reused only then, so a changed default or profile never passes off an old result.</summary>
+    public static bool SameConfiguration(string path, JsonObject? options, Profile profile)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject();
+        return root is not null
+            && JsonNode.DeepEquals(root["options"], options)
+            && JsonNode.DeepEquals(root["budget"], JsonSerializer.SerializeToNode(profile));
+    }
+
+    /// <summary>Renames a record (and the checkpoint beside it) that no longer matches its cell's configuration to
+    /// <c>record.superseded-{UTC time}.json</c>, so a rerun never overwrites a finished result. Returns the new path.</summary>
+    public static string SetAside(string path)
+    {
+        var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var aside = Path.Combine(dir, $"record.superseded-{stamp}.json");
+        File.Move(path, aside);
+        var checkpoint = Path.Combine(dir, "checkpoint.bin");
+        if (File.Exists(checkpoint)) File.Move(checkpoint, Path.Combine(dir, $"checkpoint.superseded-{stamp}.bin"));
+        return aside;
+    }
+
     /// <summary>Reads a record back as the <see cref="RunResult"/> it was written from.</summary>
     public static RunResult Read(string path, RunSpec spec)
     {

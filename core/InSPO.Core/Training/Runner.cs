@@ -71,7 +71,7 @@ public static class Runner
     public static RunResult Run(RunSpec spec, RunControl control)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (TryLoadFinished(spec) is { } finished) return finished.AsReused();
+        var finished = TryLoadFinished(spec);
         var wall = Stopwatch.StartNew();
         var environment = RunEnvironments.Resolve(spec.Env);
         var profile = control.ProfileOverride ?? environment.Budget(Profiles.Get(spec.Profile));
@@ -92,6 +92,15 @@ public static class Runner
         // concurrent runs in one process would share), so a seed gives the same start on every device.
         using var init = new Generator((ulong)spec.Seed, CPU);
         using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
+        JsonObject? options = learner is IHasOptions h ? JsonSerializer.SerializeToNode(h.Options, h.Options.GetType())?.AsObject() : null;
+        // A finished cell is reused only when its record was made with the same resolved options and budget; a
+        // record of another configuration (a changed default, a changed profile) is set aside, never overwritten.
+        if (finished is not null)
+        {
+            if (RunRecord.SameConfiguration(finished.RecordPath, options, profile)) return finished.AsReused();
+            var aside = RunRecord.SetAside(finished.RecordPath);
+            Console.Error.WriteLine($"runner: {dir}: the finished record was made with other options or another budget; kept as {Path.GetFileName(aside)}, training again");
+        }
         var state = new TrainerState(new Generator((ulong)spec.Seed + 0x5EED, device));
         if (control.Resume && File.Exists(checkpointPath)) Checkpoint.Load(checkpointPath, learner, state);
 
@@ -112,7 +121,6 @@ public static class Runner
         foreach (var (k, v) in evaluation.Metrics) tb?.add_scalar("eval/" + k, (float)v, (int)state.Step);
         var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds, state.Step,
             device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName));
-        JsonObject? options = learner is IHasOptions h ? JsonSerializer.SerializeToNode(h.Options, h.Options.GetType())?.AsObject() : null;
         RunRecord.Write(result.RecordPath, result, options, profile, datasetSeed);
         return result;
     }

@@ -268,6 +268,16 @@ let private sweepTests =
             let csv = runsCsv table
             Expect.stringContains csv "a,InSPO,alpha=1,0,ran" "the runs CSV keeps the chosen hyperparameters"
         }
+        test "every grid point of SearchGrids builds its learner (names and values the engine accepts)" {
+            let data = InSPO.Data.MatrixGameDatasets.Record(InSPO.Envs.MatrixGames.Xor, "a", 2, 5, 0)
+            for g in SearchGrids.all do
+                Expect.contains InSPO.Algorithms.Learners.Known g.Algorithm (sprintf "%s is registered" g.Algorithm)
+                for point in gridPoints g.Grid do
+                    let hs = Dictionary<string, float>(dict point) :> IReadOnlyDictionary<string, float>
+                    use init = new TorchSharp.torch.Generator(0UL)
+                    use learner = InSPO.Algorithms.Learners.Create(g.Algorithm, data.Spec, hs, Profiles.Smoke, TorchSharp.torch.CPU, init)
+                    Expect.equal learner.Name g.Algorithm "built"
+        }
         test "a tie goes to the first declared candidate; a candidate with no finished seed never wins" {
             let failing (spec: RunSpec) =
                 if (nonNull spec.Hyperparameters).["alpha"] = 0.1 then failwith "diverged" else result spec 0.5 ""

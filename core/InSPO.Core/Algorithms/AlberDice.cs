@@ -106,8 +106,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
 
     long currentStep;
 
-    double Checked(string name, double value) =>
-        double.IsFinite(value) ? value : throw new InSPO.Training.TrainingDivergedException(name, currentStep, value);
+    double Checked(string name, double value) => InSPO.Training.TrainingDivergedException.ThrowIfNotFinite(name, currentStep, value);
 
     public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator)
     {
@@ -147,7 +146,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         var losses = new List<KeyValuePair<string, double>>();
         for (int i = 0; i < N; i++)
         {
-            var bc = -MaskedCategorical.Pick(LogProbs(piData[i], i, b.Observations, b.Available), b.Actions.select(1, i)).mean();
+            var bc = -MaskedCategorical.Pick(MaskedCategorical.AgentLogProbs(piData[i], i, b.Observations, b.Available), b.Actions.select(1, i)).mean();
             var team = N > 1 ? muMinus[i].Loss(b.States, b.Actions, b.Available) : zeros(1).sum();
             dataOpt[i].zero_grad();
             (bc + team).backward();
@@ -176,7 +175,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
                 if (N > 1)
                 {
                     var logPiMinus = Enumerable.Range(0, N).Where(j => j != i)
-                        .Select(j => MaskedCategorical.Pick(LogProbs(pi[j], j, b.Observations, b.Available), b.Actions.select(1, j)))
+                        .Select(j => MaskedCategorical.Pick(MaskedCategorical.AgentLogProbs(pi[j], j, b.Observations, b.Available), b.Actions.select(1, j)))
                         .Aggregate((x, y) => x + y);
                     rho = Ratio(logPiMinus, muMinus[i].TeammateLogProbs(b.States, b.Actions, b.Available).sum(1), o.RhoMax);
                 }
@@ -206,7 +205,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
             var eAll = e[i].forward(r.States);
             var fit = (MaskedCategorical.Pick(eAll, r.Actions.select(1, i)) - target).pow(2).mean();
             Tensor dataProbs;
-            using (no_grad()) dataProbs = LogProbs(piData[i], i, r.Observations, r.Available).exp();
+            using (no_grad()) dataProbs = MaskedCategorical.AgentLogProbs(piData[i], i, r.Observations, r.Available).exp();
             var cql = (eAll.masked_fill(avail.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(1) - (dataProbs * eAll).sum(1)).mean();
             var eLoss = fit + o.CqlWeight * cql;
             eOpt[i].zero_grad();
@@ -216,7 +215,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
             // "I-projection": −E[Σ_a π(a|o) e(s,a)] + α KL(π ‖ π^D)
             Tensor eBar;
             using (no_grad()) eBar = e[i].forward(r.States).masked_fill(avail.logical_not(), 0);
-            var logPi = LogProbs(pi[i], i, r.Observations, r.Available);
+            var logPi = MaskedCategorical.AgentLogProbs(pi[i], i, r.Observations, r.Available);
             var probs = logPi.exp();
             var logData = dataProbs.clamp_min(1e-30).log().masked_fill(avail.logical_not(), 0);
             var klData = (probs * (logPi - logData)).sum(1);
@@ -249,7 +248,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         for (int j = 0; j < N; j++)
         {
             if (j == i) { columns[j] = dataActions.select(1, i); continue; }
-            var logp = LogProbs(pi[j], j, b.Observations, b.Available).repeat(m, 1);
+            var logp = MaskedCategorical.AgentLogProbs(pi[j], j, b.Observations, b.Available).repeat(m, 1);
             var sampled = multinomial(logp.exp(), 1, replacement: true, generator: generator).squeeze(1);
             columns[j] = sampled;
             logPi = logPi + MaskedCategorical.Pick(logp, sampled);
@@ -284,14 +283,12 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         return grad.pow(2).sum(1).mean();
     }
 
-    static Tensor LogProbs(Mlp net, int i, Tensor obs, Tensor avail) =>
-        MaskedCategorical.LogProbs(net.forward(obs.select(1, i)), avail.select(1, i));
 
     public Tensor Policy(Tensor observations, Tensor available)
     {
         using var _ = no_grad();
         if (o.Absorbing) observations = AbsorbingStates.AppendFlag(observations);
-        return stack(Enumerable.Range(0, N).Select(i => LogProbs(pi[i], i, observations, available).exp()).ToArray(), 1);
+        return MaskedCategorical.JointProbabilities(pi, observations, available);
     }
 
     public void Dispose()

@@ -57,7 +57,7 @@ public sealed class BehaviourCloning : IOfflineLearner, IHasOptions
         for (int i = 0; i < agents; i++)
         {
             // Eq. 21: −E_D log πⁱ(aⁱ|oⁱ)
-            var logp = MaskedCategorical.LogProbs(policies[i].forward(batch.Observations.select(1, i)), batch.Available.select(1, i));
+            var logp = MaskedCategorical.AgentLogProbs(policies[i], i, batch.Observations, batch.Available);
             var loss = -MaskedCategorical.Pick(logp, batch.Actions.select(1, i)).mean();
             optimizers[i].zero_grad();
             loss.backward();
@@ -67,12 +67,7 @@ public sealed class BehaviourCloning : IOfflineLearner, IHasOptions
         return losses;
     }
 
-    public Tensor Policy(Tensor observations, Tensor available)
-    {
-        using var _ = no_grad();
-        return stack(Enumerable.Range(0, agents).Select(i =>
-            MaskedCategorical.LogProbs(policies[i].forward(observations.select(1, i)), available.select(1, i)).exp()).ToArray(), 1);
-    }
+    public Tensor Policy(Tensor observations, Tensor available) => MaskedCategorical.JointProbabilities(policies, observations, available);
 
     public void Dispose()
     {

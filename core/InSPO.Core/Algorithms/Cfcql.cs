@@ -168,7 +168,7 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
     Tensor AgentValues(Mlp[] nets, Tensor observations) =>
         stack(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(1, i))).ToArray(), 1);
 
-    Tensor LogBeta(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(beta[i].forward(obs.select(1, i)), avail.select(1, i));
+    Tensor LogBeta(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(beta[i], i, obs, avail);
 
     /// <summary>Greedy per-agent execution: one-hot argmax over available actions of Qⁱ(oⁱ, ·).</summary>
     public Tensor Policy(Tensor observations, Tensor available)

@@ -84,8 +84,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
 
     /// <summary>The NaN guard inside a round: a later agent's resampling would fail on a NaN ρ before the
     /// trainer sees the losses, so each loss is checked as soon as it is known.</summary>
-    double Checked(string name, double value) =>
-        double.IsFinite(value) ? value : throw new InSPO.Training.TrainingDivergedException(name, currentStep, value);
+    double Checked(string name, double value) => InSPO.Training.TrainingDivergedException.ThrowIfNotFinite(name, currentStep, value);
 
     public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator) =>
         (currentStep = step) < o.BehaviourSteps
@@ -160,9 +159,9 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
                 TargetNetwork.Polyak(qTarget[i], q[i], o.Tau);   // Q̄ ← τ Q + (1 − τ) Q̄
                 policyLoss = Checked($"loss/policy{i}", PolicyStep(i, b, alpha, beta));
             }
-            losses.Add(new($"loss/critic{i}", Checked($"loss/critic{i}", criticLoss)));
-            losses.Add(new($"loss/cql{i}", Checked($"loss/cql{i}", cql)));
-            losses.Add(new($"loss/policy{i}", Checked($"loss/policy{i}", policyLoss)));
+            losses.Add(new($"loss/critic{i}", criticLoss));   // each already checked in its inner step
+            losses.Add(new($"loss/cql{i}", cql));
+            losses.Add(new($"loss/policy{i}", policyLoss));
 
             if (o.Sequential)
                 using (no_grad())
@@ -264,14 +263,10 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
         }).ToArray();
     }
 
-    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(pi[i].forward(obs.select(1, i)), avail.select(1, i));
-    Tensor LogMu(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(mu[i].forward(obs.select(1, i)), avail.select(1, i));
+    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(pi[i], i, obs, avail);
+    Tensor LogMu(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(mu[i], i, obs, avail);
 
-    public Tensor Policy(Tensor observations, Tensor available)
-    {
-        using var _ = no_grad();
-        return stack(Enumerable.Range(0, N).Select(i => LogPi(i, observations, available).exp()).ToArray(), 1);
-    }
+    public Tensor Policy(Tensor observations, Tensor available) => MaskedCategorical.JointProbabilities(pi, observations, available);
 
     public void Dispose()
     {

@@ -94,16 +94,13 @@ public sealed class Omar : IOfflineLearner, IHasOptions
             var (pg, reg) = ActorStep(i, b);
             TargetNetwork.Polyak(piTarget[i], pi[i], o.Tau);
             TargetNetwork.Polyak(qTarget[i], q[i], o.Tau);
-            losses.Add(new($"loss/critic{i}", Finite($"loss/critic{i}", td, step)));
-            losses.Add(new($"loss/cql{i}", Finite($"loss/cql{i}", cql, step)));
-            losses.Add(new($"loss/pg{i}", Finite($"loss/pg{i}", pg, step)));
-            losses.Add(new($"loss/omar{i}", Finite($"loss/omar{i}", reg, step)));
+            losses.Add(new($"loss/critic{i}", td));
+            losses.Add(new($"loss/cql{i}", cql));
+            losses.Add(new($"loss/pg{i}", pg));
+            losses.Add(new($"loss/omar{i}", reg));
         }
         return losses;
     }
-
-    static double Finite(string name, double value, long step) =>
-        double.IsFinite(value) ? value : throw new InSPO.Training.TrainingDivergedException(name, step, value);
 
     /// <summary>CQL (discrete): (Qⁱ(aⁱ_D) − y)² + α_CQL (logsumexp_a Qⁱ(a) − Qⁱ(aⁱ_D)),
     /// y = r + γ(1 − done) Q̄ⁱ(s', o'ⁱ, argmax π̄ⁱ(·|o'ⁱ)).</summary>
@@ -112,8 +109,7 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         Tensor y;
         using (no_grad())
         {
-            var nextAvail = b.NextAvailable.select(1, i);
-            var nextAction = MaskedCategorical.LogProbs(piTarget[i].forward(b.NextObservations.select(1, i)), nextAvail).argmax(1);
+            var nextAction = MaskedCategorical.AgentLogProbs(piTarget[i], i, b.NextObservations, b.NextAvailable).argmax(1);
             var qNext = MaskedCategorical.Pick(qTarget[i].forward(CriticInput(b.NextStates, b.NextObservations, i)), nextAction);
             y = b.Rewards + o.Gamma * (1 - b.Done) * qNext;
         }
@@ -162,12 +158,7 @@ public sealed class Omar : IOfflineLearner, IHasOptions
 
     static Tensor CriticInput(Tensor states, Tensor observations, int i) => cat(new[] { states, observations.select(1, i) }, 1);
 
-    public Tensor Policy(Tensor observations, Tensor available)
-    {
-        using var _ = no_grad();
-        return stack(Enumerable.Range(0, N).Select(i =>
-            MaskedCategorical.LogProbs(pi[i].forward(observations.select(1, i)), available.select(1, i)).exp()).ToArray(), 1);
-    }
+    public Tensor Policy(Tensor observations, Tensor available) => MaskedCategorical.JointProbabilities(pi, observations, available);
 
     public void Dispose()
     {

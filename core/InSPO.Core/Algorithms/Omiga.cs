@@ -159,14 +159,10 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
     Tensor StateValues(Mlp[] nets, Tensor observations) =>
         cat(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(1, i))).ToArray(), 1);
 
-    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(pi[i].forward(obs.select(1, i)), avail.select(1, i));
+    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(pi[i], i, obs, avail);
 
     /// <summary>πⁱ(·|oⁱ) of every agent (stochastic execution, see the header).</summary>
-    public Tensor Policy(Tensor observations, Tensor available)
-    {
-        using var _ = no_grad();
-        return stack(Enumerable.Range(0, N).Select(i => LogPi(i, observations, available).exp()).ToArray(), 1);
-    }
+    public Tensor Policy(Tensor observations, Tensor available) => MaskedCategorical.JointProbabilities(pi, observations, available);
 
     public void Dispose()
     {

@@ -25,6 +25,12 @@ public sealed class TrainingDivergedException : Exception
     public string Loss { get; }
     public long Step { get; }
     public double Value { get; }
+
+    /// <summary>The NaN guard: <paramref name="value"/> when finite, else this exception naming the loss and step.
+    /// The trainer checks every returned loss; learners check inside a step where a later part would fail on a NaN
+    /// before the trainer sees it.</summary>
+    public static double ThrowIfNotFinite(string loss, long step, double value) =>
+        double.IsFinite(value) ? value : throw new TrainingDivergedException(loss, step, value);
 }
 
 /// <summary>The mutable part of a run that a checkpoint saves besides the learner: the step counter, the
@@ -76,7 +82,7 @@ public static class Trainer
             using (var scope = NewDisposeScope())
                 losses = learner.Step(step, totalSteps, data, state.Generator);
             foreach (var (name, value) in losses)
-                if (!double.IsFinite(value)) throw new TrainingDivergedException(name, step, value);
+                TrainingDivergedException.ThrowIfNotFinite(name, step, value);
             state.Step = step + 1;
 
             if (hooks.TensorBoard is { } tb && (step % hooks.LogEvery == 0 || state.Step == totalSteps))

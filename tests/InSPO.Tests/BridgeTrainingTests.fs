@@ -35,8 +35,11 @@ let tests =
                 Expect.stringContains (File.ReadAllText r.RecordPath) "return_normalised" "normalised return in the record"
         }
 
-        test "Bridge's quick budget has more policy rounds; other environments keep the profile" {
-            Expect.equal (RunEnvironments.Resolve("bridge").Budget(Profiles.Quick).Steps) BridgeRunEnvironment.QuickSteps "bridge quick"
+        test "Bridge's quick budget has more and larger policy rounds; other environments keep the profile" {
+            let quick = RunEnvironments.Resolve("bridge").Budget(Profiles.Quick)
+            Expect.equal quick.Steps BridgeRunEnvironment.QuickSteps "bridge quick rounds"
+            Expect.equal quick.BatchSize BridgeRunEnvironment.QuickBatchSize "bridge quick batch"
+            Expect.isGreaterThan quick.Steps Profiles.Quick.Steps "more rounds than the matrix games"
             Expect.equal (RunEnvironments.Resolve("bridge").Budget(Profiles.Smoke)) Profiles.Smoke "bridge smoke"
             Expect.equal (RunEnvironments.Resolve("xor").Budget(Profiles.Quick)) Profiles.Quick "xor quick"
         }

@@ -222,6 +222,15 @@ let tests =
             Expect.equal (x.Alpha, x.Beta0) (0.1, 1.0) "XOR defaults α = 0.1, β₀ = 1"
         }
 
+        test "Bridge's InSPO defaults discount (a navigation task) and take two steps per agent per round; overrides win" {
+            let b = InspoOptions.For("bridge", null, tiny)
+            Expect.equal (b.Gamma, b.Tau, b.Alpha, b.Beta0, b.InnerSteps) (0.99, 0.05, 0.1, 1.0, 2) "bridge defaults"
+            let m = InspoOptions.For("mne", null, tiny)
+            Expect.equal (m.Gamma, m.InnerSteps) (0.0, 1) "M-NE keeps γ = 0 and one step"
+            let o = InspoOptions.For("bridge", dict [ "inner_steps", 1.0; "gamma", 0.0 ], tiny)
+            Expect.equal (o.InnerSteps, o.Gamma) (1, 0.0) "overrides replace the environment's defaults"
+        }
+
         test "inspo train (CLI): smoke run prints the metrics and writes the record; a rerun keeps it; bad --set exits 2" {
             let root = TestPaths.scratchDir "cli-train"
             let args = [ "train"; "--env"; "xor"; "--dataset"; "b"; "--algo"; "bc"; "--seed"; "1"; "--profile"; "smoke"; "--out"; root ]

@@ -227,7 +227,7 @@ let tests =
             Expect.equal (b.Gamma, b.Tau, b.Alpha, b.Beta0, b.InnerSteps) (0.99, 0.05, 0.1, 1.0, 2) "bridge defaults"
             let m = InspoOptions.For("mne", null, tiny)
             Expect.equal (m.Gamma, m.InnerSteps) (0.0, 1) "M-NE keeps γ = 0 and one step"
-            let o = InspoOptions.For("bridge", dict [ "inner_steps", 1.0; "gamma", 0.0 ], tiny)
+            let o = InspoOptions.For("bridge", readOnlyDict [ "inner_steps", 1.0; "gamma", 0.0 ], tiny)
             Expect.equal (o.InnerSteps, o.Gamma) (1, 0.0) "overrides replace the environment's defaults"
         }
 

@@ -193,7 +193,7 @@ public static class ScriptedPolicies
         /// <summary>Health + shield one volley of <paramref name="attacker"/> takes from <paramref name="target"/>
         /// (armour counted on every hit, shields ignored: an estimate).</summary>
         static double Volley(UnitType attacker, UnitType target) =>
-            attacker.Attacks * Math.Max(attacker.Damage + (target.Armoured ? attacker.BonusVsArmoured : attacker.BonusVsLight) - target.Armour, 0.5);
+            attacker.Attacks * Math.Max(attacker.HitDamageOn(target) - target.Armour, 0.5);
 
         /// <summary>
         /// The move towards ranged agent a's place in the concave, or Stop when it is there (within half a step). The

@@ -315,7 +315,7 @@ public sealed class Simulator
         AttackLog?.Add(new AttackEvent(Loop, a, t));
         var at = Units[a].Type;
         ref var tu = ref Units[t];
-        double hit = at.Damage + (tu.Type.Armoured ? at.BonusVsArmoured : at.BonusVsLight);
+        double hit = at.HitDamageOn(tu.Type);
         for (int h = 0; h < at.Attacks && tu.Alive; h++) ApplyHit(ref tu, hit);
     }
 

@@ -40,6 +40,9 @@ public sealed record UnitType(
     public double SpeedPerLoop => Speed / UnitTypes.LoopsPerSecond;
     /// <summary>Has the Light attribute (every unit here that is not Armoured).</summary>
     public bool Light => !Armoured;
+    /// <summary>Damage of one hit on <paramref name="target"/> before shields and armour: base plus the bonus
+    /// against the target's attribute (Armoured or Light).</summary>
+    public double HitDamageOn(UnitType target) => Damage + (target.Armoured ? BonusVsArmoured : BonusVsLight);
 }
 
 /// <summary>

@@ -224,7 +224,7 @@ let tests =
 
         test "Bridge's InSPO defaults discount (a navigation task) and take two steps per agent per round; overrides win" {
             let b = InspoOptions.For("bridge", null, tiny)
-            Expect.equal (b.Gamma, b.Tau, b.Alpha, b.Beta0, b.InnerSteps) (0.99, 0.05, 0.1, 1.0, 2) "bridge defaults"
+            Expect.equal (b.Gamma, b.Tau, b.Alpha, b.Beta0, b.InnerSteps) (0.9, 0.05, 0.1, 1.0, 2) "bridge defaults"
             let m = InspoOptions.For("mne", null, tiny)
             Expect.equal (m.Gamma, m.InnerSteps) (0.0, 1) "M-NE keeps γ = 0 and one step"
             let o = InspoOptions.For("bridge", readOnlyDict [ "inner_steps", 1.0; "gamma", 0.0 ], tiny)

@@ -73,9 +73,10 @@ public sealed class BridgeRunEnvironment : RunEnvironment
     };
 
     /// <summary>Quick profile: 8000 policy rounds of 256 transitions instead of 1500 of 64. Bridge's values must
-    /// travel back over ~8 steps with γ = 0.99, and on "mixed" the critic must learn the value of states the data
-    /// visit rarely; the matrix games' budget is far too short for that. Measured with InSPO's Bridge defaults
-    /// (InspoOptions.For), return_normalised, seeds 0–2 (Runner with ProfileOverride): mixed at 4000 × 64
+    /// travel back over ~8 steps, and on "mixed" the critic must learn the value of states the data visit rarely;
+    /// the matrix games' budget is far too short for that. Measured with InSPO's Bridge defaults of stop 9
+    /// (InspoOptions.For, then γ = 0.99 and one inner step), return_normalised, seeds 0–2 (Runner with
+    /// ProfileOverride): mixed at 4000 × 64
     /// 0.51 / 0.49 / 0.54, 16000 × 64 0.85 / 0.79 / 0.74, 4000 × 256 0.76 / 0.64 / 0.70, 8000 × 256
     /// 0.94 / 0.57 / 0.69 (optimal 0.996 / 0.994 / 0.993) at ≈ 50 s per run with two runs sharing the 2 cores.
     /// Larger batches are cheaper than more rounds on the CPU (per-call overhead dominates at 64 units); AlberDICE's

@@ -43,6 +43,12 @@
 //
 // At Bridge's current quick budget (300 + 8000 steps, batch 256; stop 9, seeds 0–4) the same collapse: optimal
 // 0.27 ± 0.15, mixed 0.19 ± 0.01, optimal-reference 0.35 ± 0.36 (one seed 1.00), mixed-reference 0.19 ± 0.00.
+// Sensitivity to the anneal's end (stop 10, not a default: `--set alpha_end=0.1`, seeds 0–4): optimal 0.81 0.99 0.99
+// 1.00 0.19 (0.79 ± 0.34), mixed 0.39 0.48 0.56 0.40 0.45 (0.46 ± 0.07). Ending at α = 0.1 removes most of the
+// end-of-anneal collapse on optimal; on mixed the I-projection then stays close to π^D, which at s₀ is mostly the
+// uniform half of the data (seed 0: π⁰(·|s₀) = .16 .15 .16 .44 .09). Neither end value gives a near-optimal team at
+// this budget; the code anneals over ≈ 147 600 iterations of 128 episodes × 20 steps (notes §2.2): ≈ 18× our rounds
+// of ≈ 10× our batch.
 // Measured on Bridge (CPU, quick profile: 300 + 4000 steps, batch 64, 64 units, lr 1e-3; final policy, 32 episodes):
 // normalised return 0.186 on "optimal" and "mixed", seeds 0–2 (paper: ≈ 1): at the start state the two agents both
 // play "cross" (or agent 0 a blocked move) and stand still for 19 steps. Evaluated at 1/4, 2/4, 3/4, 4/4 of the DICE

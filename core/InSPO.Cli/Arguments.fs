@@ -14,6 +14,7 @@ type TrainArgs =
     | Out of folder: string
     | Resume
     | Set of setting: string
+    | Eval_Every of steps: int64
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -26,6 +27,7 @@ type TrainArgs =
             | Out _ -> "root folder of run folders (default runs)."
             | TrainArgs.Resume -> "continue from the run folder's checkpoint."
             | TrainArgs.Set _ -> "hyperparameter override name=value, repeatable (e.g. alpha=0.1, entropy=0, sequential=0, order=2)."
+            | Eval_Every _ -> "also evaluate the policy every N steps: a learning curve in the run folder's curve.csv and TensorBoard (eval/*)."
 
 type OrderArg =
     | Random

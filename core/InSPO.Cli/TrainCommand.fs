@@ -40,6 +40,9 @@ let private lossText (losses: IReadOnlyList<KeyValuePair<string, float>>) =
 let run (args: ParseResults<TrainArgs>) =
     let spec = spec args
     let resume = args.Contains TrainArgs.Resume
+    let every = args.TryGetResult TrainArgs.Eval_Every |> Option.toNullable
+    if every.HasValue && every.Value < 1L then
+        raise (ArgumentException(sprintf "--eval-every %d: expected a number of steps ≥ 1" every.Value))
     let result =
         match Option.ofObj (Runner.TryLoadFinished spec) with
         | Some finished ->
@@ -59,7 +62,7 @@ let run (args: ParseResults<TrainArgs>) =
                                 task.MaxValue <- float p.TotalSteps
                                 task.Value <- float p.Step
                                 task.Description <- Markup.Escape(sprintf "%s/%s/%s seed %d  %s" spec.Env spec.Dataset spec.Algorithm spec.Seed (lossText p.Losses)) }
-                    result <- Runner.Run(spec, resume, progress))
+                    result <- Runner.Run(spec, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every)))
             result
     let table = Table().AddColumns("metric", "value")
     for kv in result.Metrics |> Seq.sortBy (fun kv -> kv.Key) do

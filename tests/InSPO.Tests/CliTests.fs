@@ -114,6 +114,7 @@ let tests =
             expectBadInput [ "runtime"; "--device"; "tpu" ] "unknown device"
             expectBadInput [ "reproduce"; "table9" ] "unknown target 'table9' (known: table1, table2, table3, fig3, fig5, exact)"
             expectBadInput [ "reproduce"; "table1"; "--profile"; "huge" ] "unknown profile 'huge'"
+            expectBadInput [ "train"; "--env"; "xor"; "--dataset"; "a"; "--eval-every"; "0"; "--out"; TestPaths.scratchDir "cli-eval" ] "--eval-every 0"
         }
 
         test "reproduce exact runs experiments/exact_games.fsx and prints its tables" {

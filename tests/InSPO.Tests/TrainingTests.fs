@@ -84,6 +84,34 @@ let tests =
                 samePolicy whole resumed
         }
 
+        test "a learning curve leaves the run unchanged, and a resumed run rebuilds the same curve" {
+            let every = Nullable 10L
+            let steps (c: IReadOnlyList<struct (int64 * IReadOnlyDictionary<string, float>)>) = [ for struct (s, _) in c -> s ]
+            let whole = run (spec "mne" "imbalanced" "inspo" 2 (TestPaths.scratchDir "plain") []) tiny
+            let curved = Runner.Run(spec "mne" "imbalanced" "inspo" 2 (TestPaths.scratchDir "curve") [], RunControl(ProfileOverride = tiny, EvaluateEvery = every))
+            samePolicy whole curved
+            Expect.equal curved.Metrics.["return"] whole.Metrics.["return"] "evaluating mid-run does not change the final policy's value"
+            let curvePath (r: RunResult) = Path.Combine(Path.GetDirectoryName r.RecordPath, LearningCurve.FileName)
+            let full = LearningCurve.Read(curvePath curved)
+            Expect.equal (steps full) [ 10L; 20L; 30L; 40L; 50L ] "a row every 10 steps, and the final policy's"
+            let struct (_, last) = full[full.Count - 1]
+            for kv in curved.Metrics do Expect.equal last.[kv.Key] kv.Value $"the last row is the record's {kv.Key}"
+
+            // Killed at step 25 (checkpoint there); a stray row of step 30 stands for an evaluation done after it.
+            let s = spec "mne" "imbalanced" "inspo" 2 (TestPaths.scratchDir "curve-resumed") []
+            TestPaths.catchException<RunInterruptedException> (fun () ->
+                Runner.Run(s, RunControl(ProfileOverride = tiny, EvaluateEvery = every, StopAfter = Nullable 25L)) |> ignore) |> ignore
+            let path = Path.Combine(Runner.RunDirectory s, LearningCurve.FileName)
+            Expect.equal (steps (LearningCurve.Read path)) [ 10L; 20L ] "the killed run kept its points"
+            File.AppendAllText(path, "30,1,1\n")
+            Runner.Run(s, RunControl(ProfileOverride = tiny, EvaluateEvery = every, Resume = true)) |> ignore
+            let resumed = LearningCurve.Read path
+            Expect.equal (steps resumed) (steps full) "the rows after the checkpoint were dropped and evaluated again"
+            for (struct (_, a), struct (_, b)) in Seq.zip full resumed do
+                Expect.sequenceEqual (Seq.sortBy id a.Keys) (Seq.sortBy id b.Keys) "same metrics"
+                for k in a.Keys do Expect.equal b.[k] a.[k] $"same {k} as the uninterrupted curve"
+        }
+
         test "a NaN loss stops the run naming the loss and the step; finished records survive" {
             let root = TestPaths.scratchDir "nan"
             let finished = run (spec "xor" "a" "bc" 0 root []) tiny

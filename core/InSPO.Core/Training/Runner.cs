@@ -23,6 +23,10 @@ public sealed record RunControl
     public Profile? ProfileOverride { get; init; }
     /// <summary>Write TensorBoard event files (default true).</summary>
     public bool TensorBoard { get; init; } = true;
+    /// <summary>Evaluate the current policy every this many steps as well (a learning curve: LearningCurve's
+    /// curve.csv in the run folder and eval/* in TensorBoard); null or 0: the final policy only. It does not
+    /// change the run: the evaluator samples with its own generator.</summary>
+    public long? EvaluateEvery { get; init; }
 }
 
 /// <summary>A run stopped by <see cref="RunControl.StopAfter"/> before its end.</summary>
@@ -106,6 +110,14 @@ public static class Runner
 
         Directory.CreateDirectory(dir);
         var tb = control.TensorBoard ? utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb")) : null;
+        // Every evaluation, mid-run or final, uses the same episodes' seed, so the curve's points are comparable.
+        int evalSeed = unchecked(spec.Seed * 31 + 17);
+        var curve = control.EvaluateEvery is > 0 ? new LearningCurve(Path.Combine(dir, LearningCurve.FileName), state.Step) : null;
+        void Evaluate(long step, Evaluation e)
+        {
+            foreach (var (k, v) in e.Metrics) tb?.add_scalar("eval/" + k, (float)v, (int)step);
+            curve?.Append(step, e.Metrics);
+        }
         bool completed = Trainer.Train(learner, buffer, state, profile.TotalSteps, new TrainerHooks
         {
             Checkpoint = s => Checkpoint.Save(checkpointPath, learner, s),
@@ -114,11 +126,13 @@ public static class Runner
             LogEvery = profile.LogEvery,
             Progress = control.Progress,
             StopAfter = control.StopAfter,
+            Evaluate = curve is null ? null : step => Evaluate(step, environment.Evaluate(learner, profile.EvalEpisodes, evalSeed, device)),
+            EvaluateEvery = control.EvaluateEvery is long every and > 0 ? every : long.MaxValue,
         });
         if (!completed) throw new RunInterruptedException(state.Step, checkpointPath);
 
-        var evaluation = environment.Evaluate(learner, profile.EvalEpisodes, unchecked(spec.Seed * 31 + 17), device);
-        foreach (var (k, v) in evaluation.Metrics) tb?.add_scalar("eval/" + k, (float)v, (int)state.Step);
+        var evaluation = environment.Evaluate(learner, profile.EvalEpisodes, evalSeed, device);
+        Evaluate(state.Step, evaluation);
         var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds, state.Step,
             device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName));
         RunRecord.Write(result.RecordPath, result, options, profile, datasetSeed);

@@ -54,10 +54,14 @@ public sealed record TrainerHooks
     public IProgress<TrainingProgress>? Progress { get; init; }
     /// <summary>Stop (after checkpointing) once this many steps are done: what a killed run looks like, for tests.</summary>
     public long? StopAfter { get; init; }
+    /// <summary>Called with the steps done every <see cref="EvaluateEvery"/> steps before the end (the final policy
+    /// is evaluated by the caller). Must not touch the learner's or the trainer's state.</summary>
+    public Action<long>? Evaluate { get; init; }
+    public long EvaluateEvery { get; init; } = long.MaxValue;
 }
 
 /// <summary>The one training loop every algorithm shares: steps inside a dispose scope, the NaN guard,
-/// TensorBoard scalars, progress with ETA, periodic checkpoints.</summary>
+/// TensorBoard scalars, progress with ETA, periodic evaluations and checkpoints.</summary>
 public static class Trainer
 {
     /// <summary>Trains from <c>state.Step</c> to <paramref name="totalSteps"/>. Returns false when stopped early by
@@ -94,6 +98,8 @@ public static class Trainer
                     TimeSpan.FromSeconds(startSeconds + clock.Elapsed.TotalSeconds),
                     TimeSpan.FromSeconds((totalSteps - state.Step) / Math.Max(rate, 1e-9))));
             }
+            if (hooks.Evaluate is { } evaluate && state.Step % hooks.EvaluateEvery == 0 && state.Step < totalSteps)
+                evaluate(state.Step);
             if (state.Step % hooks.CheckpointEvery == 0 && state.Step < totalSteps)
             {
                 state.TrainingSeconds = startSeconds + clock.Elapsed.TotalSeconds;

@@ -88,11 +88,12 @@ let tests =
             let every = Nullable 10L
             let steps (c: IReadOnlyList<struct (int64 * IReadOnlyDictionary<string, float>)>) = [ for struct (s, _) in c -> s ]
             let whole = run (spec "mne" "imbalanced" "inspo" 2 (TestPaths.scratchDir "plain") []) tiny
-            let curved = Runner.Run(spec "mne" "imbalanced" "inspo" 2 (TestPaths.scratchDir "curve") [], RunControl(ProfileOverride = tiny, EvaluateEvery = every))
+            let curvePath s = Path.Combine(Runner.RunDirectory s, LearningCurve.FileName)
+            let c = spec "mne" "imbalanced" "inspo" 2 (TestPaths.scratchDir "curve") []
+            let curved = Runner.Run(c, RunControl(ProfileOverride = tiny, EvaluateEvery = every))
             samePolicy whole curved
             Expect.equal curved.Metrics.["return"] whole.Metrics.["return"] "evaluating mid-run does not change the final policy's value"
-            let curvePath (r: RunResult) = Path.Combine(Path.GetDirectoryName r.RecordPath, LearningCurve.FileName)
-            let full = LearningCurve.Read(curvePath curved)
+            let full = LearningCurve.Read(curvePath c)
             Expect.equal (steps full) [ 10L; 20L; 30L; 40L; 50L ] "a row every 10 steps, and the final policy's"
             let struct (_, last) = full[full.Count - 1]
             for kv in curved.Metrics do Expect.equal last.[kv.Key] kv.Value $"the last row is the record's {kv.Key}"
@@ -101,7 +102,7 @@ let tests =
             let s = spec "mne" "imbalanced" "inspo" 2 (TestPaths.scratchDir "curve-resumed") []
             TestPaths.catchException<RunInterruptedException> (fun () ->
                 Runner.Run(s, RunControl(ProfileOverride = tiny, EvaluateEvery = every, StopAfter = Nullable 25L)) |> ignore) |> ignore
-            let path = Path.Combine(Runner.RunDirectory s, LearningCurve.FileName)
+            let path = curvePath s
             Expect.equal (steps (LearningCurve.Read path)) [ 10L; 20L ] "the killed run kept its points"
             File.AppendAllText(path, "30,1,1\n")
             Runner.Run(s, RunControl(ProfileOverride = tiny, EvaluateEvery = every, Resume = true)) |> ignore

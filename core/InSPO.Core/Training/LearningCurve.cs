@@ -20,9 +20,9 @@ public sealed class LearningCurve
         this.path = path;
         if (!File.Exists(path)) return;
         var kept = fromStep <= 0 ? Array.Empty<string>() : File.ReadAllLines(path).Where((line, i) => i == 0 || (line.Length > 0 && RowStep(line) <= fromStep)).ToArray();
-        if (kept.Length > 0) columns = kept[0].Split(',').Skip(1).ToArray();
-        if (kept.Length <= 1) { File.Delete(path); columns = null; }
-        else File.WriteAllLines(path, kept);
+        if (kept.Length <= 1) { File.Delete(path); return; }   // no row left: the next Append writes a new header
+        File.WriteAllLines(path, kept);
+        columns = kept[0].Split(',').Skip(1).ToArray();
     }
 
     /// <summary>Adds the row of <paramref name="step"/>; the first row fixes the columns.</summary>

@@ -237,7 +237,7 @@ public static class ScriptedPolicies
             double py = ay + radius * ((1 - Math.Cos(angle)) * fy + Math.Sin(angle) * sy);
             double mx = px - units[a].X, my = py - units[a].Y;
             if (Math.Max(Math.Abs(mx), Math.Abs(my)) < units[a].Type.SpeedPerLoop * SmacEnv.StepMul / 2) return SmacEnv.Stop;
-            int move = Math.Abs(mx) >= Math.Abs(my) ? (mx > 0 ? SmacEnv.East : SmacEnv.West) : (my > 0 ? SmacEnv.North : SmacEnv.South);
+            int move = CardinalTowards(mx, my).Larger;
             return env.IsAvailable(a, move) ? move : SmacEnv.Stop;
         }
 
@@ -283,11 +283,16 @@ public static class ScriptedPolicies
     {
         ref readonly var u = ref env.Sim.Units[a];
         ref readonly var t = ref env.Sim.Units[target];
-        double dx = t.X - u.X, dy = t.Y - u.Y;
-        int h = dx >= 0 ? SmacEnv.East : SmacEnv.West, v = dy >= 0 ? SmacEnv.North : SmacEnv.South;
-        (int first, int second) = Math.Abs(dx) >= Math.Abs(dy) ? (h, v) : (v, h);
+        var (first, second) = CardinalTowards(t.X - u.X, t.Y - u.Y);
         if (env.IsAvailable(a, first)) return first;
         if (env.IsAvailable(a, second)) return second;
         return SmacEnv.Stop;
+    }
+
+    /// <summary>The cardinal moves along displacement (dx, dy): along its larger axis, then along the other.</summary>
+    static (int Larger, int Smaller) CardinalTowards(double dx, double dy)
+    {
+        int h = dx >= 0 ? SmacEnv.East : SmacEnv.West, v = dy >= 0 ? SmacEnv.North : SmacEnv.South;
+        return Math.Abs(dx) >= Math.Abs(dy) ? (h, v) : (v, h);
     }
 }

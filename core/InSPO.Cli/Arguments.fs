@@ -59,8 +59,9 @@ type SolveArgs =
             | Json -> "print one JSON object (policies, expected_return, qre_gap) instead of tables."
 
 type GenerateArgs =
-    | [<Mandatory; AltCommandLine("-g")>] Game of game: string
-    | [<Mandatory; AltCommandLine("-d")>] Dataset of dataset: string
+    | [<Mandatory; CustomCommandLine("--env"); AltCommandLine("--game", "-g")>] Env of env: string
+    | [<AltCommandLine("-d")>] Dataset of dataset: string
+    | Policy of policy: string
     | [<Mandatory; AltCommandLine("-o")>] Out of folder: string
     | Episodes of count: int
     | Steps of length: int
@@ -68,10 +69,11 @@ type GenerateArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Game _ -> "xor, mne, bridge, or a path to a JSON matrix-game file."
+            | Env _ -> "xor, mne, bridge, smac:MAP (SMAC-lite: 2s3z, 3s_vs_5z, 5m_vs_6m, 6h_vs_8z or a .json map), or a JSON matrix-game file."
             | Dataset _ -> "a dataset the game defines (xor: a|b|c, mne: balanced|imbalanced, bridge: optimal|mixed)."
+            | Policy _ -> "SMAC-lite: the scripted policy that plays (random, attack-nearest, focus-fire)."
             | Out _ -> "folder to write (replaced atomically if it exists)."
-            | Episodes _ -> "number of episodes (default: matrix games 100, bridge 500 optimal / 1000 mixed)."
+            | Episodes _ -> "number of episodes (default: matrix games 100, bridge 500 optimal / 1000 mixed, SMAC-lite 1000)."
             | Steps _ -> "steps per episode, the repeated game's length (default 50, as AlberDICE's buffers)."
             | Seed _ -> "generator seed (default 0)."
 
@@ -104,7 +106,7 @@ type DatasetArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Generate _ -> "generate a matrix-game dataset from its behaviour policy."
+            | Generate _ -> "record a dataset from a behaviour policy (a game's, Bridge's, or a scripted SMAC-lite policy)."
             | Info _ -> "print a dataset's manifest and statistics (validates it)."
 
 type RuntimeArgs =

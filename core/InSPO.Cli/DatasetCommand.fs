@@ -1,36 +1,81 @@
 /// `inspo dataset generate | info`.
 module InSPO.Cli.DatasetCommand
 
+open System
+open System.Text.Json.Nodes
 open Argu
+open Spectre.Console
 open InSPO.Cli.Arguments
+open InSPO.Data
+
+/// Runs `collect` under a progress bar of finished episodes.
+let private withProgress (label: string) (episodes: int) (collect: IProgress<int> -> 'a) =
+    let mutable result = Unchecked.defaultof<'a>
+    AnsiConsole.Progress()
+        .AutoClear(false)
+        .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); RemainingTimeColumn(); ElapsedTimeColumn() |])
+        .Start(fun ctx ->
+            let task = ctx.AddTask(Markup.Escape label, true, float episodes)
+            result <- collect { new IProgress<int> with member _.Report n = task.Value <- float n })
+    result
+
+let private generateSmac (g: ParseResults<GenerateArgs>) (env: string) out seed =
+    let map = InSPO.Envs.Smac.SmacMaps.Get(env.Substring InSPO.Training.SmacRunEnvironment.Prefix.Length)
+    let policy =
+        match g.TryGetResult GenerateArgs.Policy with
+        | Some p -> InSPO.Envs.Smac.ScriptedPolicies.ByName p
+        | None -> raise (ArgumentException "dataset generate --env smac:MAP needs --policy (random, attack-nearest, focus-fire)")
+    let episodes = g.GetResult(GenerateArgs.Episodes, InSPO.Training.SmacRunEnvironment.ScriptedEpisodes)
+    if episodes < 1 then raise (ArgumentException(sprintf "--episodes %d: expected at least 1" episodes))
+    let data =
+        withProgress (sprintf "%s %s" map.Name policy.Name) episodes (fun progress ->
+            InSPO.Training.SmacRunEnvironment.ScriptedDataset(map, policy, episodes, seed, progress))
+    let generator = JsonObject()
+    generator["name"] <- JsonValue.Create "smac-scripted"
+    generator["map"] <- JsonValue.Create map.Name
+    generator["policy"] <- JsonValue.Create policy.Name
+    generator["episodes"] <- JsonValue.Create episodes
+    DatasetStore.Save(out, data, generator, Nullable seed)
+    printfn "wrote %s: %d episodes of SMAC-lite %s played by %s" out data.Episodes map.Name policy.Name
 
 let run (args: ParseResults<DatasetArgs>) =
     match args.GetSubCommand() with
     | Generate g ->
         let out = g.GetResult GenerateArgs.Out
-        let name = g.GetResult GenerateArgs.Dataset
         let seed = g.GetResult(GenerateArgs.Seed, 0)
-        match g.GetResult GenerateArgs.Game with
+        let dataset () =
+            match g.TryGetResult GenerateArgs.Dataset with
+            | Some name -> name
+            | None -> raise (ArgumentException "dataset generate: --dataset is required for matrix games and Bridge")
+        match g.GetResult GenerateArgs.Env with
+        | env when env.StartsWith(InSPO.Training.SmacRunEnvironment.Prefix, StringComparison.OrdinalIgnoreCase) -> generateSmac g env out seed
         | "bridge" ->
+            let name = dataset ()
             let episodes = g.GetResult(GenerateArgs.Episodes, (if name = "mixed" then 1000 else 500))
-            let data = InSPO.Data.BridgeDatasets.Generate(name, episodes, seed, out)
+            let data = BridgeDatasets.Generate(name, episodes, seed, out)
             printfn "wrote %s: %d episodes of bridge dataset '%s'" out data.Episodes name
         | gameName ->
+            let name = dataset ()
             let game = InSPO.Envs.MatrixGames.Resolve gameName
             let data =
-                InSPO.Data.MatrixGameDatasets.Generate(
+                MatrixGameDatasets.Generate(
                     game, name, g.GetResult(GenerateArgs.Episodes, 100), g.GetResult(GenerateArgs.Steps, 50), seed, out)
             printfn "wrote %s: %d episodes × %d steps of %s dataset '%s'" out data.Episodes (data.Steps - 1) game.Name name
         0
     | Info i ->
         let folder = i.GetResult InfoArgs.Folder
-        let data = (InSPO.Data.DatasetStore.Load folder).Data
-        let returns = [| for e in 0 .. data.Episodes - 1 -> float (data.EpisodeReturn e) |]
-        let lengths = [| for e in 0 .. data.Episodes - 1 -> float (data.EpisodeLength e) |]
+        let stored = DatasetStore.Load folder
+        let s = DatasetStatistics.Of stored.Data
+        let d = stored.Data
         printfn "%s: environment %s, %d agents, %d actions, obs %d, state %d, limit %d"
-            folder data.Spec.Name data.Spec.Agents data.Spec.Actions data.Spec.ObservationSize data.Spec.StateSize data.Spec.EpisodeLimit
-        printfn "episodes %d, mean length %.2f, return mean %.4f (min %.4f, max %.4f)"
-            data.Episodes (Array.average lengths) (Array.average returns) (Array.min returns) (Array.max returns)
+            folder d.Spec.Name d.Spec.Agents d.Spec.Actions d.Spec.ObservationSize d.Spec.StateSize d.Spec.EpisodeLimit
+        printfn "episodes %d, transitions %d, mean length %.2f, return %.4f ± %.4f (min %.4f, max %.4f)%s"
+            s.Episodes s.Transitions s.MeanLength s.ReturnMean s.ReturnStd s.ReturnMin s.ReturnMax
+            (match s.WinRate with
+             | w when w.HasValue -> sprintf ", win rate %.3f" w.Value
+             | _ -> "")
+        printfn "time limits: %s (%d episodes cut), generator %s"
+            (DatasetManifest.TimeLimitName d.TimeLimits) s.Truncated (stored.Manifest.Generator.ToJsonString())
         0
 
 /// `inspo import pymarl <folder> --out <dataset>`.
@@ -44,6 +89,6 @@ let import (args: ParseResults<ImportArgs>) =
                          | null -> "pymarl"
                          | parent -> parent.Name))
         let out = p.GetResult PymarlImportArgs.Out
-        let data = InSPO.Data.PymarlImporter.ImportTo(folder, env, out)
+        let data = PymarlImporter.ImportTo(folder, env, out)
         printfn "wrote %s: %d episodes of %s (limit %d) from %s" out data.Episodes env data.Spec.EpisodeLimit folder
         0

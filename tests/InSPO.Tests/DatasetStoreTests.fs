@@ -10,6 +10,7 @@ open System.Text.Json.Nodes
 open Expecto
 open InSPO.Envs
 open InSPO.Data
+open InSPO.Actors
 open InSPO.Tests.NpyTests
 
 // ---------------------------------------------------------------- fixtures
@@ -208,17 +209,38 @@ let tests =
                 let loaded = DatasetStore.Load folder
                 equalData data loaded.Data
                 let m = loaded.Manifest
-                Expect.equal m.Format "inspo-dataset/1" "format"
+                Expect.equal m.Format "inspo-dataset/2" "format"
+                Expect.equal m.TimeLimits TimeLimitConvention.Truncated "time-outs kept apart"
                 Expect.equal m.Environment spec "environment"
                 Expect.equal (m.Seed, m.Episodes, m.Steps) (Nullable 7, 7, 7) "seed, episodes, steps"
                 Expect.equal (m.Generator.ToJsonString()) ((generator ()).ToJsonString()) "generator verbatim"
                 Expect.equal (List.ofSeq m.Fields.Keys) (List.ofSeq DatasetStore.FieldNames) "every field, in order"
             }
+            test "a dataset of format 1 (no truncated field) still loads, its time-outs read as stored terminated" {
+                let folder, data = saved "store-format1"
+                let path = Path.Combine(folder, "manifest.json")
+                let root = parseObject (File.ReadAllText path)
+                root["format"] <- JsonValue.Create "inspo-dataset/1"
+                root.Remove "time_limits" |> ignore
+                (nonNull root["fields"] :?> JsonObject).Remove "truncated" |> ignore
+                File.WriteAllText(path, root.ToJsonString())
+                File.Delete(Path.Combine(folder, "truncated.npy"))
+                let loaded = DatasetStore.Load folder
+                Expect.equal loaded.Manifest.TimeLimits TimeLimitConvention.StoredAsTerminated "format 1: time-outs stored as terminated"
+                Expect.equal loaded.Data.TimeLimits TimeLimitConvention.StoredAsTerminated "the data say so too"
+                Expect.isFalse (Array.exists id loaded.Data.Truncated) "no truncation"
+                Expect.equal loaded.Data.Terminated data.Terminated "terminated as stored"
+                let missing = Path.Combine(TestPaths.scratchDir "store-format2-missing", "ds")
+                DatasetStore.Save(missing, data, generator (), Nullable 7)
+                File.Delete(Path.Combine(missing, "truncated.npy"))
+                expectLoadRefusal missing [ "field 'truncated': file truncated.npy is missing" ]
+            }
             test "the manifest is snake_case JSON with shapes, dtypes and checksums and no timestamps" {
                 let folder, _ = saved "store-manifest"
                 let text = File.ReadAllText(Path.Combine(folder, "manifest.json"))
                 let root = parseObject text :> JsonNode
-                Expect.equal ((at [ "format" ] root).GetValue<string>()) "inspo-dataset/1" "format"
+                Expect.equal ((at [ "format" ] root).GetValue<string>()) "inspo-dataset/2" "format"
+                Expect.equal ((at [ "time_limits" ] root).GetValue<string>()) "truncated" "time_limits"
                 Expect.equal ((at [ "environment"; "observation_size" ] root).GetValue<int>()) 4 "environment.observation_size"
                 Expect.equal ((at [ "environment"; "episode_limit" ] root).GetValue<int>()) 6 "environment.episode_limit"
                 Expect.equal ((at [ "generator"; "epsilon" ] root).GetValue<float>()) 0.25 "generator parameters"
@@ -226,7 +248,7 @@ let tests =
                 let expected =
                     [ "obs", "<f4", [ 7L; 7L; 2L; 4L ]; "state", "<f4", [ 7L; 7L; 5L ]; "actions", "<i4", [ 7L; 7L; 2L ]
                       "avail_actions", "|u1", [ 7L; 7L; 2L; 3L ]; "reward", "<f4", [ 7L; 7L ]
-                      "terminated", "|u1", [ 7L; 7L ]; "filled", "|u1", [ 7L; 7L ] ]
+                      "terminated", "|u1", [ 7L; 7L ]; "filled", "|u1", [ 7L; 7L ]; "truncated", "|u1", [ 7L; 7L ] ]
                 for name, dtype, shape in expected do
                     let f = at [ "fields"; name ] root
                     Expect.equal ((at [ "file" ] f).GetValue<string>()) (name + ".npy") "file"
@@ -235,7 +257,7 @@ let tests =
                     Expect.equal ((at [ "sha256" ] f).GetValue<string>()) (sha256 (Path.Combine(folder, name + ".npy"))) (name + " checksum")
                     Expect.equal (List.ofArray (shapeOf folder name)) shape (name + " .npy header shape")
                 Expect.stringContains text "\"dtype\": \"<f4\"" "dtypes written as NumPy spells them, unescaped"
-                for word in [ "time"; "date"; "created"; folder ] do
+                for word in [ "timestamp"; "date"; "created"; "utc"; folder ] do
                     Expect.isFalse (text.Contains word) (sprintf "no '%s' in the manifest" word)
             }
             test "a null seed is stored and read back as null" {
@@ -472,11 +494,13 @@ let tests =
                         else
                             Expect.equal (d.Actions[d.ActionIndex(e, t, 0)], d.Rewards[slot]) (0, 0.0f) "padding is zero"
             }
-            test "an episode the environment never ends is cut at the limit and stored as terminated" {
+            test "an episode the environment never ends is cut at the limit and stored as truncated, not terminated" {
                 let d = record (CountingEnv(5, true)) uniformPolicy 3 1
+                Expect.equal d.TimeLimits TimeLimitConvention.Truncated "recorded data keep time-outs apart"
                 for e in 0..2 do
                     Expect.equal (d.EpisodeLength e) 5 "full length"
-                    Expect.isTrue d.Terminated[d.SlotIndex(e, 4)] "terminated at the limit"
+                    Expect.isTrue d.Truncated[d.SlotIndex(e, 4)] "truncated at the limit"
+                    Expect.isFalse d.Terminated[d.SlotIndex(e, 4)] "a time-out is not a termination"
                     let finalState = d.State(e, 5).ToArray()
                     Expect.equal finalState[1] 5.0f "final slot holds the state after the last step"
             }

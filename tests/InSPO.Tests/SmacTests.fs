@@ -495,18 +495,20 @@ let determinismAndPolicyTests =
                 Expect.notEqual a c (name + ": another seed gives another episode")
         }
 
-        test "batched stepping equals single environments, whatever the thread count" {
+        test "vector stepping equals single environments, whatever the thread count" {
             let m = map "2s3z"
             let run threads =
-                let b = BatchedSmacEnv(m, 8, 5, threads)
+                let b = VectorEnv([| for _ in 1 .. 8 -> SmacEnv m :> IMultiAgentEnv |], threads)
+                let mutable next = 0
+                b.Start(fun _ -> let e = next in next <- next + 1; Nullable(struct (e, 5 + e)))
                 let acts = Array.zeroCreate (8 * 5)
                 let outs = Array.zeroCreate 8
                 let states = Array.zeroCreate (8 * 120)
                 let rngs = Array.init 8 (fun i -> SmacRng(uint64 i))
                 let log = Collections.Generic.List<float32>()
                 for _ in 1 .. 150 do
-                    for i in 0 .. 7 do ScriptedPolicies.Random.Act(b.[i], Span(acts, i * 5, 5), &rngs.[i])
-                    b.Step(ReadOnlySpan acts, Span outs)
+                    for i in 0 .. 7 do ScriptedPolicies.Random.Act(b.[i] :?> SmacEnv, Span(acts, i * 5, 5), &rngs.[i])
+                    b.Step(ReadOnlySpan acts, Span outs) |> ignore
                     b.WriteStates(Span states)
                     log.AddRange states
                     for o in outs do log.Add o.Reward
@@ -514,22 +516,34 @@ let determinismAndPolicyTests =
             Expect.equal (run 1) (run 3) "1 thread = 3 threads"
         }
 
-        test "batched auto-reset starts env i's next episode with seed + i + count" {
+        test "vector auto-reset: an ended slot reports its episode, keeps the final state and starts the schedule's next" {
             let m = map "5m_vs_6m"
-            let b = BatchedSmacEnv(m, 3, 10, 1)
+            let b = VectorEnv([| for _ in 1 .. 3 -> SmacEnv m :> IMultiAgentEnv |], 1)
+            let mutable next = 0
+            b.Start(fun _ -> let e = next in next <- next + 1; Nullable(struct (e, 10 + e)))
             let acts = Array.zeroCreate (3 * 5)
             let outs = Array.zeroCreate 3
             let rngs = Array.init 3 (fun i -> SmacRng(uint64 i))
-            let mutable ended = false
-            while not ended do
-                for i in 0 .. 2 do ScriptedPolicies.FocusFire.Act(b.[i], Span(acts, i * 5, 5), &rngs.[i])
-                b.Step(ReadOnlySpan acts, Span outs)
-                ended <- outs.[1].Done
-            Expect.equal (b.EpisodeSeed 1) (10 + 1 + 3) "env 1's second episode seed"
-            Expect.equal b.[1].EpisodeSteps 0 "env 1 was reset"
-            // focus fire uses no randomness, so a single environment with env 1's first seed replays that episode
-            let single = SmacBenchmark.RunEpisode(SmacEnv m, ScriptedPolicies.FocusFire, 10 + 1)
-            Expect.equal b.LastEpisodeWon.[1] single.Won "LastEpisodeWon reports env 1's first episode"
+            let mutable ended = None
+            while ended.IsNone do
+                for i in 0 .. 2 do ScriptedPolicies.FocusFire.Act(b.[i] :?> SmacEnv, Span(acts, i * 5, 5), &rngs.[i])
+                let finished = b.Step(ReadOnlySpan acts, Span outs)
+                ended <- finished |> Seq.tryFind (fun s -> s.Environment = 1)
+            let summary = ended.Value
+            Expect.equal summary.Episode 1 "slot 1 ran episode 1"
+            Expect.isGreaterThanOrEqual (b.EpisodeOf 1) 3 "slot 1 runs a later episode now"
+            Expect.equal (b.StepOf 1) 0 "slot 1 was reset"
+            // focus fire uses no randomness, so a single environment with episode 1's seed replays that episode
+            let single = SmacEnv m
+            let replay = SmacBenchmark.RunEpisode(single, ScriptedPolicies.FocusFire, 11)
+            Expect.equal (summary.Won = Nullable 1.0) replay.Won "battle_won at the end"
+            Expect.equal summary.Length replay.Steps "length"
+            Expect.floatClose Accuracy.high summary.Return replay.Return "return"
+            let finalState = Array.zeroCreate<float32> single.Spec.StateSize
+            b.WriteFinal(1, Span(Array.zeroCreate (5 * single.Spec.ObservationSize)), Span finalState, Span(Array.zeroCreate (5 * single.Spec.Actions)))
+            let expected = Array.zeroCreate<float32> single.Spec.StateSize
+            single.WriteState(Span expected)
+            Expect.equal finalState expected "the final state before the reset"
         }
 
         test "random never wins; focus fire beats attack-nearest beats random on 2s3z" {

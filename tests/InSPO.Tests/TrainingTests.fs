@@ -238,7 +238,8 @@ let tests =
             Expect.isTrue finished "ran to the end"
             Expect.equal state.Step tiny.TotalSteps "step counter"
             Expect.notEqual (Math.Round(inspo.Alpha, 6)) 1.0 "Eq. 25 moved α away from its start"
-            let p = learner.Policy(buffer.Observations.select(1L, 0L), buffer.Available.select(1L, 0L))
+            let obs = buffer.Observations.select(1L, 0L)
+            let struct (p, _) = learner.Act(obs, buffer.Available.select(1L, 0L), torch.zeros([| obs.shape[0]; obs.shape[1] |], dtype = torch.int64) - 1L, null)
             Expect.isTrue (p.isfinite().all().item<bool>()) "finite policy"
         }
 

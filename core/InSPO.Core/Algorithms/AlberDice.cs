@@ -31,7 +31,7 @@
 //   episode_limit + 1 slots of each episode (21 on Bridge), terminals turned into a learned absorbing state (zero
 //   observation and state plus a flag feature, reward 0, a self-loop; ν(absorbing) learned, no terminal mask), see
 //   AbsorbingStates. The derived buffer is built from the trainer's on the first step (deterministically, so a
-//   resumed run rebuilds the same one); Policy() appends the flag 0 to real observations. Why it matters: the ν dual
+//   resumed run rebuilds the same one); Act() appends the flag 0 to real observations. Why it matters: the ν dual
 //   normalises the corrected distribution to sum to 1 (the log-mean-exp), which a leaky episodic occupancy with
 //   ν(s') masked at Done cannot satisfy; the dual then drives the weights of terminal rows towards 0, i.e. it
 //   penalises ending the episode. With Absorbing off, ν(s') is masked at Done.
@@ -39,7 +39,7 @@
 //   eⁱ(s, ·) with one output per action (the code feeds onehot(aⁱ) and outputs 1; the CQL term needs e at every
 //   action either way).
 // - The "initial" term (1 − γ)E[ν] averages ν over the batch's states (the code's init_nu: all dataset states).
-// - Evaluation: Policy() returns the stochastic πⁱ, which the evaluator samples (the code's test_greedy False).
+// - Evaluation: Act() returns the stochastic πⁱ, which the evaluator samples (the code's test_greedy False).
 //
 // At Bridge's current quick budget (300 + 8000 steps, batch 256; stop 9, seeds 0–4) the same collapse: optimal
 // 0.27 ± 0.15, mixed 0.19 ± 0.01, optimal-reference 0.35 ± 0.36 (one seed 1.00), mixed-reference 0.19 ± 0.00.
@@ -83,7 +83,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
 {
     readonly AlberDiceOptions o;
     readonly int N, A;
-    readonly Mlp[] pi, piData, nu, e;
+    readonly AgentNetwork pi, piData, nu, e;
     readonly AutoregressiveBehaviour[] muMinus;
     readonly optim.Optimizer[] piOpt, dataOpt, nuOpt, eOpt;
 
@@ -93,20 +93,20 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         N = spec.Agents;
         A = spec.Actions;
         int h = o.Hidden, flag = o.Absorbing ? 1 : 0, obsIn = spec.ObservationSize + flag, stateIn = spec.StateSize + flag;
-        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", obsIn, h, A, init, smallOutput: true)).ToArray();
-        piData = Enumerable.Range(0, N).Select(i => new Mlp($"pi_data{i}", obsIn, h, A, init, smallOutput: true)).ToArray();
+        pi = AgentNetwork.Create("pi", N, obsIn, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
+        piData = AgentNetwork.Create("pi_data", N, obsIn, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
         muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, stateIn, h, init)).ToArray();
-        nu = Enumerable.Range(0, N).Select(i => new Mlp($"nu{i}", stateIn, h, 1, init)).ToArray();
-        e = Enumerable.Range(0, N).Select(i => new Mlp($"e{i}", stateIn, h, A, init)).ToArray();
-        foreach (var m in pi.Concat(piData).Concat(nu).Concat(e).Cast<nn.Module>().Concat(muMinus)) m.to(device);
-        piOpt = pi.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
+        nu = AgentNetwork.Create("nu", N, stateIn, A, 1, AgentNetworkOptions.PerAgentMlp(h), init);
+        e = AgentNetwork.Create("e", N, stateIn, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
+        foreach (var m in new nn.Module[] { pi, piData, nu, e }.Concat(muMinus)) m.to(device);
+        piOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(pi.Member(i).parameters(), o.LearningRate)).ToArray();
         dataOpt = Enumerable.Range(0, N).Select(i =>
-            (optim.Optimizer)optim.Adam(piData[i].parameters().Concat(muMinus[i].parameters()), o.LearningRate)).ToArray();
-        nuOpt = nu.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.NuLearningRate)).ToArray();
-        eOpt = e.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.NuLearningRate)).ToArray();
+            (optim.Optimizer)optim.Adam(piData.Member(i).parameters().Concat(muMinus[i].parameters()), o.LearningRate)).ToArray();
+        nuOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(nu.Member(i).parameters(), o.NuLearningRate)).ToArray();
+        eOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(e.Member(i).parameters(), o.NuLearningRate)).ToArray();
         var modules = new List<(string, nn.Module)>();
         for (int i = 0; i < N; i++)
-            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi[i]), ($"pi_data{i}", piData[i]), ($"mu_minus{i}", muMinus[i]), ($"nu{i}", nu[i]), ($"e{i}", e[i]) });
+            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi.Member(i)), ($"pi_data{i}", piData.Member(i)), ($"mu_minus{i}", muMinus[i]), ($"nu{i}", nu.Member(i)), ($"e{i}", e.Member(i)) });
         Modules = modules;
         Optimizers = Enumerable.Range(0, N).SelectMany(i => new[] { ($"pi{i}", piOpt[i]), ($"pi_data{i}", dataOpt[i]), ($"nu{i}", nuOpt[i]), ($"e{i}", eOpt[i]) }).ToArray();
     }
@@ -159,7 +159,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         var losses = new List<KeyValuePair<string, double>>();
         for (int i = 0; i < N; i++)
         {
-            var bc = -MaskedCategorical.Pick(MaskedCategorical.AgentLogProbs(piData[i], i, b.Observations, b.Available), b.Actions.select(1, i)).mean();
+            var bc = -MaskedCategorical.Pick(MaskedCategorical.AgentLogProbs(piData, i, b.Observations, b.Available), b.Actions.select(1, i)).mean();
             var team = N > 1 ? muMinus[i].Loss(b.States, b.Actions, b.Available) : zeros(1).sum();
             dataOpt[i].zero_grad();
             (bc + team).backward();
@@ -188,7 +188,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
                 if (N > 1)
                 {
                     var logPiMinus = Enumerable.Range(0, N).Where(j => j != i)
-                        .Select(j => MaskedCategorical.Pick(MaskedCategorical.AgentLogProbs(pi[j], j, b.Observations, b.Available), b.Actions.select(1, j)))
+                        .Select(j => MaskedCategorical.Pick(MaskedCategorical.AgentLogProbs(pi, j, b.Observations, b.Available), b.Actions.select(1, j)))
                         .Aggregate((x, y) => x + y);
                     rho = Ratio(logPiMinus, muMinus[i].TeammateLogProbs(b.States, b.Actions, b.Available).sum(1), o.RhoMax);
                 }
@@ -199,8 +199,8 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
             var idx = DeviceEpisodeBuffer.ResampleIndices(rho, o.BatchSize, generator);
 
             // "residual": ê = r − α KL_{-i} + γ(1 − done) ν(s') − ν(s)
-            var nuS = nu[i].forward(b.States).squeeze(1);
-            var nuNext = nu[i].forward(b.NextStates).squeeze(1);
+            var nuS = nu.Forward(i, b.States).squeeze(1);
+            var nuNext = nu.Forward(i, b.NextStates).squeeze(1);
             var residual = b.Rewards - alpha * kl + o.Gamma * (1 - b.Done) * nuNext - nuS;
             var residualK = residual.index_select(0, idx);
 
@@ -215,10 +215,10 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
             var r = b.Select(idx);
             var target = residualK.detach();
             var avail = r.Available.select(1, i);
-            var eAll = e[i].forward(r.States);
+            var eAll = e.Forward(i, r.States);
             var fit = (MaskedCategorical.Pick(eAll, r.Actions.select(1, i)) - target).pow(2).mean();
             Tensor dataProbs;
-            using (no_grad()) dataProbs = MaskedCategorical.AgentLogProbs(piData[i], i, r.Observations, r.Available).exp();
+            using (no_grad()) dataProbs = MaskedCategorical.AgentLogProbs(piData, i, r.Observations, r.Available).exp();
             var cql = (eAll.masked_fill(avail.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(1) - (dataProbs * eAll).sum(1)).mean();
             var eLoss = fit + o.CqlWeight * cql;
             eOpt[i].zero_grad();
@@ -227,8 +227,8 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
 
             // "I-projection": −E[Σ_a π(a|o) e(s,a)] + α KL(π ‖ π^D)
             Tensor eBar;
-            using (no_grad()) eBar = e[i].forward(r.States).masked_fill(avail.logical_not(), 0);
-            var logPi = MaskedCategorical.AgentLogProbs(pi[i], i, r.Observations, r.Available);
+            using (no_grad()) eBar = e.Forward(i, r.States).masked_fill(avail.logical_not(), 0);
+            var logPi = MaskedCategorical.AgentLogProbs(pi, i, r.Observations, r.Available);
             var probs = logPi.exp();
             var logData = dataProbs.clamp_min(1e-30).log().masked_fill(avail.logical_not(), 0);
             var klData = (probs * (logPi - logData)).sum(1);
@@ -261,7 +261,7 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         for (int j = 0; j < N; j++)
         {
             if (j == i) { columns[j] = dataActions.select(1, i); continue; }
-            var logp = MaskedCategorical.AgentLogProbs(pi[j], j, b.Observations, b.Available).repeat(m, 1);
+            var logp = MaskedCategorical.AgentLogProbs(pi, j, b.Observations, b.Available).repeat(m, 1);
             var sampled = multinomial(logp.exp(), 1, replacement: true, generator: generator).squeeze(1);
             columns[j] = sampled;
             logPi = logPi + MaskedCategorical.Pick(logp, sampled);
@@ -291,17 +291,17 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         var second = states.narrow(0, half, half).index_select(0, randperm(half, dtype: int64, device: states.device, generator: generator));
         var eps = rand(new[] { half, 1L }, dtype: states.dtype, device: states.device, generator: generator);
         var mixed = (eps * first + (1 - eps) * second).detach().requires_grad_(true);
-        var output = nu[i].forward(mixed).sum();
+        var output = nu.Forward(i, mixed).sum();
         var grad = autograd.grad(new List<Tensor> { output }, new List<Tensor> { mixed }, retain_graph: true, create_graph: true)[0];
         return grad.pow(2).sum(1).mean();
     }
 
 
-    public Tensor Policy(Tensor observations, Tensor available)
+    public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
     {
         using var _ = no_grad();
         if (o.Absorbing) observations = AbsorbingStates.AppendFlag(observations);
-        return MaskedCategorical.JointProbabilities(pi, observations, available);
+        return (MaskedCategorical.JointProbabilities(pi, observations, available), null);
     }
 
     public void Dispose()

@@ -36,7 +36,7 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
 {
     readonly CfcqlOptions o;
     readonly int N, A;
-    readonly Mlp[] q, qTarget, beta;
+    readonly AgentNetwork q, qTarget, beta;
     readonly MonotoneMixer mixer, mixerTarget;
     readonly optim.Optimizer qOpt, betaOpt;
 
@@ -46,20 +46,20 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
         N = spec.Agents;
         A = spec.Actions;
         int h = o.Hidden;
-        q = Enumerable.Range(0, N).Select(i => new Mlp($"q{i}", spec.ObservationSize, h, A, init)).ToArray();
-        qTarget = Enumerable.Range(0, N).Select(i => new Mlp($"q_target{i}", spec.ObservationSize, h, A, init)).ToArray();
-        beta = Enumerable.Range(0, N).Select(i => new Mlp($"beta{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
+        q = AgentNetwork.Create("q", N, spec.ObservationSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
+        qTarget = AgentNetwork.Create("q_target", N, spec.ObservationSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
+        beta = AgentNetwork.Create("beta", N, spec.ObservationSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
         mixer = new MonotoneMixer("mixer", N, spec.StateSize, o.MixerEmbed, o.Hypernet, init);
         mixerTarget = new MonotoneMixer("mixer_target", N, spec.StateSize, o.MixerEmbed, o.Hypernet, init);
-        foreach (var m in q.Concat(qTarget).Concat(beta).Cast<nn.Module>().Append(mixer).Append(mixerTarget)) m.to(device);
+        foreach (var m in new nn.Module[] { q, qTarget, beta, mixer, mixerTarget }) m.to(device);
         SyncTargets();
-        foreach (var p in qTarget.SelectMany(m => m.parameters()).Concat(mixerTarget.parameters())) p.requires_grad = false;
-        qOpt = optim.Adam(q.SelectMany(m => m.parameters()).Concat(mixer.parameters()), o.LearningRate);
-        betaOpt = optim.Adam(beta.SelectMany(m => m.parameters()), o.LearningRate);
+        foreach (var p in qTarget.parameters().Concat(mixerTarget.parameters())) p.requires_grad = false;
+        qOpt = optim.Adam(q.parameters().Concat(mixer.parameters()), o.LearningRate);
+        betaOpt = optim.Adam(beta.parameters(), o.LearningRate);
 
         var modules = new List<(string, nn.Module)>();
         for (int i = 0; i < N; i++)
-            modules.AddRange(new (string, nn.Module)[] { ($"q{i}", q[i]), ($"q_target{i}", qTarget[i]), ($"beta{i}", beta[i]) });
+            modules.AddRange(new (string, nn.Module)[] { ($"q{i}", q.Member(i)), ($"q_target{i}", qTarget.Member(i)), ($"beta{i}", beta.Member(i)) });
         modules.Add(("mixer", mixer));
         modules.Add(("mixer_target", mixerTarget));
         Modules = modules;
@@ -118,7 +118,7 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
         var loss = td + o.CqlAlpha * cql;
         qOpt.zero_grad();
         loss.backward();
-        nn.utils.clip_grad_norm_(q.SelectMany(m => m.parameters()).Concat(mixer.parameters()), o.GradClip);
+        nn.utils.clip_grad_norm_(q.parameters().Concat(mixer.parameters()), o.GradClip);
         qOpt.step();
         if ((t + 1) % o.TargetUpdate == 0) SyncTargets();
 
@@ -160,22 +160,22 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
 
     void SyncTargets()
     {
-        for (int i = 0; i < N; i++) TargetNetwork.Copy(qTarget[i], q[i]);
+        for (int i = 0; i < N; i++) TargetNetwork.Copy(qTarget.Member(i), q.Member(i));
         TargetNetwork.Copy(mixerTarget, mixer);
     }
 
     /// <summary>Qⁱ(oⁱ, ·) of every agent: K × N × A.</summary>
-    Tensor AgentValues(Mlp[] nets, Tensor observations) =>
-        stack(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(1, i))).ToArray(), 1);
+    Tensor AgentValues(AgentNetwork nets, Tensor observations) =>
+        stack(Enumerable.Range(0, N).Select(i => nets.Forward(i, observations.select(1, i))).ToArray(), 1);
 
-    Tensor LogBeta(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(beta[i], i, obs, avail);
+    Tensor LogBeta(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(beta, i, obs, avail);
 
     /// <summary>Greedy per-agent execution: one-hot argmax over available actions of Qⁱ(oⁱ, ·).</summary>
-    public Tensor Policy(Tensor observations, Tensor available)
+    public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
     {
         using var _ = no_grad();
         var values = AgentValues(q, observations).masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit);
-        return nn.functional.one_hot(values.argmax(-1), A).to_type(float32);
+        return (nn.functional.one_hot(values.argmax(-1), A).to_type(float32), null);
     }
 
     public void Dispose()

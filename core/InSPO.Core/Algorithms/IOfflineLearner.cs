@@ -1,3 +1,4 @@
+using InSPO.Actors;
 using InSPO.Data;
 using InSPO.Envs;
 using static TorchSharp.torch;
@@ -6,11 +7,12 @@ namespace InSPO.Algorithms;
 
 /// <summary>
 /// One offline MARL algorithm as the shared trainer and evaluator see it (DESIGN "the flow"): a gradient
-/// step on the device buffer, the decentralised policy πⁱ(·|oⁱ), and the state a checkpoint must hold.
+/// step on the device buffer, the decentralised policy πⁱ(·|τⁱ) (<see cref="IDecentralisedPolicy"/>, which the
+/// evaluator drives through a <see cref="PolicyActor"/>), and the state a checkpoint must hold.
 /// All randomness comes from the generator the trainer passes, so the trainer's checkpoint (modules,
 /// optimisers, generator state, step) determines the rest of a run.
 /// </summary>
-public interface IOfflineLearner : IDisposable
+public interface IOfflineLearner : IDecentralisedPolicy, IDisposable
 {
     /// <summary>"inspo", "bc", ….</summary>
     string Name { get; }
@@ -26,10 +28,6 @@ public interface IOfflineLearner : IDisposable
     /// losses (and scalars worth logging) by name, already read back from the device. Runs inside the
     /// trainer's dispose scope.</summary>
     IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator);
-
-    /// <summary>πⁱ(·|oⁱ) for every agent: <paramref name="observations"/> K × N × O, <paramref name="available"/>
-    /// K × N × A → probabilities K × N × A (no gradient).</summary>
-    Tensor Policy(Tensor observations, Tensor available);
 }
 
 /// <summary>A learner whose options record is written into its run record (Runner), as JSON.</summary>
@@ -39,26 +37,36 @@ public interface IHasOptions
     object Options { get; }
 }
 
-/// <summary>Builds learners by name.</summary>
+/// <summary>Builds learners by name. Adding an algorithm: its file (the learner, with its equations and choices in
+/// the header), its options record, and one line in <see cref="Registry"/>.</summary>
 public static class Learners
 {
+    delegate IOfflineLearner Factory(EnvSpec spec, IReadOnlyDictionary<string, double>? hyper, InSPO.Training.Profile profile, Device device, Generator init);
+
+    /// <summary>Every algorithm: its name and how it is built from the environment, the overrides, the budget, the
+    /// device and the initialisation generator.</summary>
+    static readonly (string Name, Factory Create)[] Registry =
+    {
+        ("inspo", (s, h, p, d, g) => new Inspo(s, InspoOptions.For(s.Name, h, p), d, g)),
+        ("bc", (s, h, p, d, g) => new BehaviourCloning(s, BehaviourCloningOptions.For(s, h, p), d, g)),
+        ("omar", (s, h, p, d, g) => new Omar(s, OmarOptions.For(s.Name, h, p), d, g)),
+        ("alberdice", (s, h, p, d, g) => new AlberDice(s, AlberDiceOptions.For(s.Name, h, p), d, g)),
+        ("cfcql", (s, h, p, d, g) => new Cfcql(s, CfcqlOptions.For(s.Name, h, p), d, g)),
+        ("omiga", (s, h, p, d, g) => new Omiga(s, OmigaOptions.For(s.Name, h, p), d, g)),
+    };
+
     /// <summary>The algorithm names <see cref="Create"/> knows.</summary>
-    public static IReadOnlyList<string> Known { get; } = new[] { "inspo", "bc", "omar", "alberdice", "cfcql", "omiga" };
+    public static IReadOnlyList<string> Known { get; } = Registry.Select(r => r.Name).ToArray();
 
     /// <summary>Creates one of <see cref="Known"/> for an environment, with hyperparameter overrides by option name;
     /// every initial weight is drawn from <paramref name="init"/>.</summary>
     public static IOfflineLearner Create(string algorithm, EnvSpec spec, IReadOnlyDictionary<string, double>? hyper,
-                                         InSPO.Training.Profile profile, Device device, Generator init) =>
-        algorithm.ToLowerInvariant() switch
-        {
-            "inspo" => new Inspo(spec, InspoOptions.For(spec.Name, hyper, profile), device, init),
-            "bc" => new BehaviourCloning(spec, BehaviourCloningOptions.From(hyper, profile), device, init),
-            "omar" => new Omar(spec, OmarOptions.For(spec.Name, hyper, profile), device, init),
-            "alberdice" => new AlberDice(spec, AlberDiceOptions.For(spec.Name, hyper, profile), device, init),
-            "cfcql" => new Cfcql(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, init),
-            "omiga" => new Omiga(spec, OmigaOptions.For(spec.Name, hyper, profile), device, init),
-            _ => throw new ArgumentException($"unknown algorithm '{algorithm}' (known: {string.Join(", ", Known)})"),
-        };
+                                         InSPO.Training.Profile profile, Device device, Generator init)
+    {
+        foreach (var (name, create) in Registry)
+            if (string.Equals(name, algorithm, StringComparison.OrdinalIgnoreCase)) return create(spec, hyper, profile, device, init);
+        throw new ArgumentException($"unknown algorithm '{algorithm}' (known: {string.Join(", ", Known)})");
+    }
 
     /// <summary>Reads an option, rejecting names the algorithm does not know (a typo must not pass silently).</summary>
     internal static double Get(IReadOnlyDictionary<string, double>? hyper, string name, double fallback) =>

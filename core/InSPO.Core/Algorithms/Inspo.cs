@@ -30,7 +30,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
 {
     readonly InspoOptions o;
     readonly int N, A;
-    readonly Mlp[] pi, mu, q, qTarget;
+    readonly AgentNetwork pi, mu, q, qTarget;
     readonly AutoregressiveBehaviour[] muMinus;
     readonly LogAlpha logAlpha;
     readonly optim.Optimizer[] piOpt, muOpt, qOpt;
@@ -42,27 +42,27 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
         N = spec.Agents;
         A = spec.Actions;
         int h = o.Hidden;
-        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
-        mu = Enumerable.Range(0, N).Select(i => new Mlp($"mu{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
+        pi = AgentNetwork.Create("pi", N, spec.ObservationSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
+        mu = AgentNetwork.Create("mu", N, spec.ObservationSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
         muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, spec.StateSize, h, init)).ToArray();
-        q = Enumerable.Range(0, N).Select(i => new Mlp($"q{i}", spec.StateSize, h, A, init)).ToArray();
-        qTarget = Enumerable.Range(0, N).Select(i => new Mlp($"q_target{i}", spec.StateSize, h, A, init)).ToArray();
+        q = AgentNetwork.Create("q", N, spec.StateSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
+        qTarget = AgentNetwork.Create("q_target", N, spec.StateSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
         logAlpha = new LogAlpha(o.Alpha);
-        foreach (var m in pi.Concat(mu).Concat(q).Concat(qTarget).Cast<nn.Module>().Concat(muMinus).Append(logAlpha)) m.to(device);
+        foreach (var m in new nn.Module[] { pi, mu, q, qTarget }.Concat(muMinus).Append(logAlpha)) m.to(device);
         for (int i = 0; i < N; i++)
         {
-            qTarget[i].load_state_dict(q[i].state_dict());
-            foreach (var p in qTarget[i].parameters()) p.requires_grad = false;
+            qTarget.Member(i).load_state_dict(q.Member(i).state_dict());
+            foreach (var p in qTarget.Member(i).parameters()) p.requires_grad = false;
         }
-        piOpt = pi.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
+        piOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(pi.Member(i).parameters(), o.LearningRate)).ToArray();
         muOpt = Enumerable.Range(0, N).Select(i =>
-            (optim.Optimizer)optim.Adam(mu[i].parameters().Concat(muMinus[i].parameters()), o.LearningRate)).ToArray();
-        qOpt = q.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
+            (optim.Optimizer)optim.Adam(mu.Member(i).parameters().Concat(muMinus[i].parameters()), o.LearningRate)).ToArray();
+        qOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(q.Member(i).parameters(), o.LearningRate)).ToArray();
         alphaOpt = optim.Adam(logAlpha.parameters(), o.AlphaLearningRate);
 
         var modules = new List<(string, nn.Module)>();
         for (int i = 0; i < N; i++)
-            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi[i]), ($"mu{i}", mu[i]), ($"mu_minus{i}", muMinus[i]), ($"q{i}", q[i]), ($"q_target{i}", qTarget[i]) });
+            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi.Member(i)), ($"mu{i}", mu.Member(i)), ($"mu_minus{i}", muMinus[i]), ($"q{i}", q.Member(i)), ($"q_target{i}", qTarget.Member(i)) });
         modules.Add(("log_alpha", logAlpha));
         Modules = modules;
         var opts = new List<(string, optim.Optimizer)>();
@@ -156,7 +156,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
                 (criticLoss, cql) = CriticStep(i, b, alpha, beta);
                 Checked($"loss/critic{i}", criticLoss);
                 Checked($"loss/cql{i}", cql);
-                TargetNetwork.Polyak(qTarget[i], q[i], o.Tau);   // Q̄ ← τ Q + (1 − τ) Q̄
+                TargetNetwork.Polyak(qTarget.Member(i), q.Member(i), o.Tau);   // Q̄ ← τ Q + (1 − τ) Q̄
                 policyLoss = Checked($"loss/policy{i}", PolicyStep(i, b, alpha, beta));
             }
             losses.Add(new($"loss/critic{i}", criticLoss));   // each already checked in its inner step
@@ -185,13 +185,13 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
             var logPiNext = LogPi(i, b.NextObservations, b.NextAvailable);
             var piNext = logPiNext.exp();
             var logMuNext = LogMu(i, b.NextObservations, b.NextAvailable);
-            var qNext = (piNext * qTarget[i].forward(b.NextStates)).sum(1);
+            var qNext = (piNext * qTarget.Forward(i, b.NextStates)).sum(1);
             var kl = (piNext * (logPiNext - logMuNext)).sum(1);
             var entropy = -(piNext * logPiNext).sum(1);
             y = b.Rewards + o.Gamma * (1 - b.Done) * (qNext - alpha * kl + beta * entropy);
         }
         var avail = b.Available.select(1, i);
-        var qAll = q[i].forward(b.States);
+        var qAll = q.Forward(i, b.States);
         var td = (MaskedCategorical.Pick(qAll, b.Actions.select(1, i)) - y).pow(2).mean();
         Tensor muProbs;
         using (no_grad()) muProbs = LogMu(i, b.Observations, b.Available).exp();
@@ -212,7 +212,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
         Tensor w;
         using (no_grad())
         {
-            var qBar = qTarget[i].forward(b.States);
+            var qBar = qTarget.Forward(i, b.States);
             var advantage = MaskedCategorical.Pick(qBar, actions) - (logPi.exp() * qBar).sum(1);
             var logMuA = MaskedCategorical.Pick(LogMu(i, b.Observations, b.Available), actions);
             w = ClippedWeight(advantage, logMuA, alpha, beta, o.WeightMax);
@@ -256,17 +256,18 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
         using var _ = no_grad();
         return Enumerable.Range(0, N).Select(i =>
         {
-            var qBar = qTarget[i].forward(b.States);
+            var qBar = qTarget.Forward(i, b.States);
             var v = (LogPi(i, b.Observations, b.Available).exp() * qBar).sum(1);
             var adv = MaskedCategorical.Pick(qBar, b.Actions.select(1, i)) - v;
             return (double)(adv.abs() / (v.abs() + 1e-6)).mean().item<float>();
         }).ToArray();
     }
 
-    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(pi[i], i, obs, avail);
-    Tensor LogMu(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(mu[i], i, obs, avail);
+    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(pi, i, obs, avail);
+    Tensor LogMu(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(mu, i, obs, avail);
 
-    public Tensor Policy(Tensor observations, Tensor available) => MaskedCategorical.JointProbabilities(pi, observations, available);
+    public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden) =>
+        (MaskedCategorical.JointProbabilities(pi, observations, available), null);
 
     public void Dispose()
     {

@@ -29,7 +29,7 @@
 //   available in the matrix games and Bridge, so the results are unaffected).
 // - No behaviour phase: OMAR learns no behaviour model, so it trains for the profile's whole budget
 //   (BehaviourSteps + Steps), as BC does.
-// - Evaluation: Policy() returns the stochastic πⁱ(·|oⁱ) and the shared evaluator reports the exact expected
+// - Evaluation: Act() returns the stochastic πⁱ(·|oⁱ) and the shared evaluator reports the exact expected
 //   return under it (SPEC 4). The regulariser drives πⁱ to a near one-hot, so greedy execution (the discrete code's
 //   test mode) gives the same joint action whenever πⁱ has converged.
 using InSPO.Data;
@@ -48,7 +48,7 @@ public sealed class Omar : IOfflineLearner, IHasOptions
 {
     readonly OmarOptions o;
     readonly int N, A;
-    readonly Mlp[] pi, piTarget, q, qTarget;
+    readonly AgentNetwork pi, piTarget, q, qTarget;
     readonly optim.Optimizer[] piOpt, qOpt;
 
     public Omar(EnvSpec spec, OmarOptions options, Device device, Generator init)
@@ -57,22 +57,22 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         N = spec.Agents;
         A = spec.Actions;
         int h = o.Hidden, criticIn = spec.StateSize + spec.ObservationSize;
-        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
-        piTarget = Enumerable.Range(0, N).Select(i => new Mlp($"pi_target{i}", spec.ObservationSize, h, A, init, smallOutput: true)).ToArray();
-        q = Enumerable.Range(0, N).Select(i => new Mlp($"q{i}", criticIn, h, A, init)).ToArray();
-        qTarget = Enumerable.Range(0, N).Select(i => new Mlp($"q_target{i}", criticIn, h, A, init)).ToArray();
-        foreach (var m in pi.Concat(piTarget).Concat(q).Concat(qTarget)) m.to(device);
+        pi = AgentNetwork.Create("pi", N, spec.ObservationSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
+        piTarget = AgentNetwork.Create("pi_target", N, spec.ObservationSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
+        q = AgentNetwork.Create("q", N, criticIn, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
+        qTarget = AgentNetwork.Create("q_target", N, criticIn, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
+        foreach (var m in new nn.Module[] { pi, piTarget, q, qTarget }) m.to(device);
         for (int i = 0; i < N; i++)
         {
-            piTarget[i].load_state_dict(pi[i].state_dict());
-            qTarget[i].load_state_dict(q[i].state_dict());
-            foreach (var p in piTarget[i].parameters().Concat(qTarget[i].parameters())) p.requires_grad = false;
+            piTarget.Member(i).load_state_dict(pi.Member(i).state_dict());
+            qTarget.Member(i).load_state_dict(q.Member(i).state_dict());
+            foreach (var p in piTarget.Member(i).parameters().Concat(qTarget.Member(i).parameters())) p.requires_grad = false;
         }
-        piOpt = pi.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
-        qOpt = q.Select(m => (optim.Optimizer)optim.Adam(m.parameters(), o.LearningRate)).ToArray();
+        piOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(pi.Member(i).parameters(), o.LearningRate)).ToArray();
+        qOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(q.Member(i).parameters(), o.LearningRate)).ToArray();
         var modules = new List<(string, nn.Module)>();
         for (int i = 0; i < N; i++)
-            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi[i]), ($"pi_target{i}", piTarget[i]), ($"q{i}", q[i]), ($"q_target{i}", qTarget[i]) });
+            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi.Member(i)), ($"pi_target{i}", piTarget.Member(i)), ($"q{i}", q.Member(i)), ($"q_target{i}", qTarget.Member(i)) });
         Modules = modules;
         Optimizers = Enumerable.Range(0, N).SelectMany(i => new[] { ($"pi{i}", piOpt[i]), ($"q{i}", qOpt[i]) }).ToArray();
     }
@@ -92,8 +92,8 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         {
             var (td, cql) = CriticStep(i, b);
             var (pg, reg) = ActorStep(i, b);
-            TargetNetwork.Polyak(piTarget[i], pi[i], o.Tau);
-            TargetNetwork.Polyak(qTarget[i], q[i], o.Tau);
+            TargetNetwork.Polyak(piTarget.Member(i), pi.Member(i), o.Tau);
+            TargetNetwork.Polyak(qTarget.Member(i), q.Member(i), o.Tau);
             losses.Add(new($"loss/critic{i}", td));
             losses.Add(new($"loss/cql{i}", cql));
             losses.Add(new($"loss/pg{i}", pg));
@@ -109,11 +109,11 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         Tensor y;
         using (no_grad())
         {
-            var nextAction = MaskedCategorical.AgentLogProbs(piTarget[i], i, b.NextObservations, b.NextAvailable).argmax(1);
-            var qNext = MaskedCategorical.Pick(qTarget[i].forward(CriticInput(b.NextStates, b.NextObservations, i)), nextAction);
+            var nextAction = MaskedCategorical.AgentLogProbs(piTarget, i, b.NextObservations, b.NextAvailable).argmax(1);
+            var qNext = MaskedCategorical.Pick(qTarget.Forward(i, CriticInput(b.NextStates, b.NextObservations, i)), nextAction);
             y = b.Rewards + o.Gamma * (1 - b.Done) * qNext;
         }
-        var qAll = q[i].forward(CriticInput(b.States, b.Observations, i));
+        var qAll = q.Forward(i, CriticInput(b.States, b.Observations, i));
         var qData = MaskedCategorical.Pick(qAll, b.Actions.select(1, i));
         var td = (qData - y).pow(2).mean();
         var avail = b.Available.select(1, i);
@@ -121,7 +121,7 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         var loss = td + o.CqlWeight * cql;
         qOpt[i].zero_grad();
         loss.backward();
-        nn.utils.clip_grad_norm_(q[i].parameters(), o.GradClip);
+        nn.utils.clip_grad_norm_(q.Member(i).parameters(), o.GradClip);
         qOpt[i].step();
         return (td.item<float>(), cql.item<float>());
     }
@@ -132,12 +132,12 @@ public sealed class Omar : IOfflineLearner, IHasOptions
     {
         var avail = b.Available.select(1, i);
         var actions = b.Actions.select(1, i);
-        var logPi = MaskedCategorical.LogProbs(pi[i].forward(b.Observations.select(1, i)), avail);
+        var logPi = MaskedCategorical.LogProbs(pi.Forward(i, b.Observations.select(1, i)), avail);
         var probs = logPi.exp();
         Tensor qAll, best;
         using (no_grad())
         {
-            qAll = q[i].forward(CriticInput(b.States, b.Observations, i));
+            qAll = q.Forward(i, CriticInput(b.States, b.Observations, i));
             best = BestActionTarget(qAll, avail);
         }
         var advantage = (MaskedCategorical.Pick(qAll, actions) - (probs * qAll).sum(1)).detach();
@@ -146,7 +146,7 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         var loss = (1 - o.OmarCoe) * pg + o.OmarCoe * reg;
         piOpt[i].zero_grad();
         loss.backward();
-        nn.utils.clip_grad_norm_(pi[i].parameters(), o.GradClip);
+        nn.utils.clip_grad_norm_(pi.Member(i).parameters(), o.GradClip);
         piOpt[i].step();
         return (pg.item<float>(), reg.item<float>());
     }
@@ -158,7 +158,8 @@ public sealed class Omar : IOfflineLearner, IHasOptions
 
     static Tensor CriticInput(Tensor states, Tensor observations, int i) => cat(new[] { states, observations.select(1, i) }, 1);
 
-    public Tensor Policy(Tensor observations, Tensor available) => MaskedCategorical.JointProbabilities(pi, observations, available);
+    public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden) =>
+        (MaskedCategorical.JointProbabilities(pi, observations, available), null);
 
     public void Dispose()
     {

@@ -41,7 +41,7 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
 {
     readonly OmigaOptions o;
     readonly int N, A;
-    readonly Mlp[] pi, q, qTarget, v, vTarget;
+    readonly AgentNetwork pi, q, qTarget, v, vTarget;
     readonly OmigaMixer mixer, mixerTarget;
     readonly optim.Optimizer piOpt, qOpt, vOpt;
 
@@ -51,34 +51,34 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
         N = spec.Agents;
         A = spec.Actions;
         int h = o.Hidden;
-        long obs = spec.ObservationSize;
-        pi = Enumerable.Range(0, N).Select(i => new Mlp($"pi{i}", obs, h, A, init, smallOutput: true)).ToArray();
-        q = Enumerable.Range(0, N).Select(i => new Mlp($"q{i}", obs, h, A, init)).ToArray();
-        qTarget = Enumerable.Range(0, N).Select(i => new Mlp($"q_target{i}", obs, h, A, init)).ToArray();
-        v = Enumerable.Range(0, N).Select(i => new Mlp($"v{i}", obs, h, 1, init)).ToArray();
-        vTarget = Enumerable.Range(0, N).Select(i => new Mlp($"v_target{i}", obs, h, 1, init)).ToArray();
+        int obs = spec.ObservationSize;
+        pi = AgentNetwork.Create("pi", N, obs, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
+        q = AgentNetwork.Create("q", N, obs, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
+        qTarget = AgentNetwork.Create("q_target", N, obs, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
+        v = AgentNetwork.Create("v", N, obs, A, 1, AgentNetworkOptions.PerAgentMlp(h), init);
+        vTarget = AgentNetwork.Create("v_target", N, obs, A, 1, AgentNetworkOptions.PerAgentMlp(h), init);
         mixer = new OmigaMixer("mixer", N, spec.StateSize, o.MixerHidden, init);
         mixerTarget = new OmigaMixer("mixer_target", N, spec.StateSize, o.MixerHidden, init);
-        foreach (var m in pi.Concat(q).Concat(qTarget).Concat(v).Concat(vTarget).Cast<nn.Module>().Append(mixer).Append(mixerTarget))
+        foreach (var m in new nn.Module[] { pi, q, qTarget, v, vTarget, mixer, mixerTarget })
             m.to(device);
         using (no_grad())
         {
             for (int i = 0; i < N; i++)
             {
-                qTarget[i].load_state_dict(q[i].state_dict());
-                vTarget[i].load_state_dict(v[i].state_dict());
+                qTarget.Member(i).load_state_dict(q.Member(i).state_dict());
+                vTarget.Member(i).load_state_dict(v.Member(i).state_dict());
             }
             mixerTarget.load_state_dict(mixer.state_dict());
         }
         foreach (var p in Targets.SelectMany(t => t.Target.parameters())) p.requires_grad = false;
-        piOpt = optim.Adam(pi.SelectMany(m => m.parameters()), o.LearningRate);
-        qOpt = optim.Adam(q.SelectMany(m => m.parameters()).Concat(mixer.parameters()), o.LearningRate);
-        vOpt = optim.Adam(v.SelectMany(m => m.parameters()), o.LearningRate);
+        piOpt = optim.Adam(pi.parameters(), o.LearningRate);
+        qOpt = optim.Adam(q.parameters().Concat(mixer.parameters()), o.LearningRate);
+        vOpt = optim.Adam(v.parameters(), o.LearningRate);
 
         var modules = new List<(string, nn.Module)>();
         for (int i = 0; i < N; i++)
             modules.AddRange(new (string, nn.Module)[]
-                { ($"pi{i}", pi[i]), ($"q{i}", q[i]), ($"q_target{i}", qTarget[i]), ($"v{i}", v[i]), ($"v_target{i}", vTarget[i]) });
+                { ($"pi{i}", pi.Member(i)), ($"q{i}", q.Member(i)), ($"q_target{i}", qTarget.Member(i)), ($"v{i}", v.Member(i)), ($"v_target{i}", vTarget.Member(i)) });
         modules.Add(("mixer", mixer));
         modules.Add(("mixer_target", mixerTarget));
         Modules = modules;
@@ -93,9 +93,7 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
 
     /// <summary>(online, target) pairs that Polyak averaging couples.</summary>
     IEnumerable<(nn.Module Online, nn.Module Target)> Targets =>
-        q.Zip(qTarget, (a, b) => ((nn.Module)a, (nn.Module)b))
-         .Concat(v.Zip(vTarget, (a, b) => ((nn.Module)a, (nn.Module)b)))
-         .Append(((nn.Module)mixer, (nn.Module)mixerTarget));
+        new (nn.Module, nn.Module)[] { (q, qTarget), (v, vTarget), (mixer, mixerTarget) };
 
     /// <summary>One step of the three losses in the header (no behaviour phase: OMIGA needs no behaviour model,
     /// so the profile's behaviour steps are ordinary steps here).</summary>
@@ -116,19 +114,19 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
         var logPi = stack(Enumerable.Range(0, N).Select(i =>
             MaskedCategorical.Pick(LogPi(i, b.Observations, b.Available), b.Actions.select(1, i))).ToArray(), 1);
         var piLoss = -(weight * logPi).sum(1).mean();
-        Update(piOpt, piLoss, pi.SelectMany(m => m.parameters()));
+        Update(piOpt, piLoss, pi.parameters());
 
         // Q and mixer: (Q_tot(s, a_D) − y)²
         var qTot = mixer.Mix(MaskedCategorical.Pick(AgentValues(q, b.Observations), b.Actions), b.States);
         var qLoss = (qTot - y).pow(2).mean();
-        Update(qOpt, qLoss, q.SelectMany(m => m.parameters()).Concat(mixer.parameters()));
+        Update(qOpt, qLoss, q.parameters().Concat(mixer.parameters()));
 
         // V: exp(zᵢ − m) + exp(−m) w̄ᵢ Vⁱ / α
         var values = StateValues(v, b.Observations);
         var z = Residual(wBar, qBar, values, o.Alpha);
         var m = z.max().clamp_min(-1.0).detach();
         var vLoss = ((z - m).exp() + (-m).exp() * wBar * values / o.Alpha).sum(1).mean();
-        Update(vOpt, vLoss, v.SelectMany(x => x.parameters()));
+        Update(vOpt, vLoss, v.parameters());
 
         foreach (var (online, target) in Targets) TargetNetwork.Polyak(target, online, o.Tau);
 
@@ -152,17 +150,18 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
     }
 
     /// <summary>Qⁱ(oⁱ, ·): K × N × A.</summary>
-    Tensor AgentValues(Mlp[] nets, Tensor observations) =>
-        stack(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(1, i))).ToArray(), 1);
+    Tensor AgentValues(AgentNetwork nets, Tensor observations) =>
+        stack(Enumerable.Range(0, N).Select(i => nets.Forward(i, observations.select(1, i))).ToArray(), 1);
 
     /// <summary>Vⁱ(oⁱ): K × N.</summary>
-    Tensor StateValues(Mlp[] nets, Tensor observations) =>
-        cat(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(1, i))).ToArray(), 1);
+    Tensor StateValues(AgentNetwork nets, Tensor observations) =>
+        cat(Enumerable.Range(0, N).Select(i => nets.Forward(i, observations.select(1, i))).ToArray(), 1);
 
-    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(pi[i], i, obs, avail);
+    Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(pi, i, obs, avail);
 
     /// <summary>πⁱ(·|oⁱ) of every agent (stochastic execution, see the header).</summary>
-    public Tensor Policy(Tensor observations, Tensor available) => MaskedCategorical.JointProbabilities(pi, observations, available);
+    public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden) =>
+        (MaskedCategorical.JointProbabilities(pi, observations, available), null);
 
     public void Dispose()
     {

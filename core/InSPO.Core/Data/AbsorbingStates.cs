@@ -36,7 +36,7 @@ public static class AbsorbingStates
         {
             int term = -1;
             for (int t = 0; t < t1 - 1 && term < 0; t++)
-                if (data.Filled[data.SlotIndex(e, t)] && data.Terminated[data.SlotIndex(e, t)]) term = t;
+                if (data.Filled[data.SlotIndex(e, t)] && data.Ends(data.SlotIndex(e, t))) term = t;   // as AlberDICE, whose data store time-outs as terminated
             for (int t = 0; t < t1; t++)
             {
                 int src = data.SlotIndex(e, t), dst = r.SlotIndex(e, t);

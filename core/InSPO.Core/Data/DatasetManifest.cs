@@ -17,8 +17,15 @@ public sealed record DatasetField(string File, string Dtype, long[] Shape, strin
 /// </summary>
 public sealed class DatasetManifest
 {
-    /// <summary>The format tag this build writes and reads.</summary>
-    public const string CurrentFormat = "inspo-dataset/1";
+    /// <summary>The format tag this build writes. Format 2 added the field <c>truncated</c> and the key
+    /// <c>time_limits</c>; format 1 (no <c>truncated</c>: time-outs stored as terminated) still loads.</summary>
+    public const string CurrentFormat = "inspo-dataset/2";
+
+    /// <summary>The first format, read as time-outs stored as terminated.</summary>
+    public const string FormatWithoutTruncation = "inspo-dataset/1";
+
+    /// <summary>How the data marks time-outs ("time_limits": "truncated" or "terminated").</summary>
+    public TimeLimitConvention TimeLimits { get; }
 
     public string Format { get; }
     public EnvSpec Environment { get; }
@@ -34,9 +41,11 @@ public sealed class DatasetManifest
     public IReadOnlyDictionary<string, DatasetField> Fields { get; }
 
     public DatasetManifest(string format, EnvSpec environment, JsonObject generator, int? seed,
-                           int episodes, int steps, IEnumerable<KeyValuePair<string, DatasetField>> fields)
+                           int episodes, int steps, IEnumerable<KeyValuePair<string, DatasetField>> fields,
+                           TimeLimitConvention timeLimits = TimeLimitConvention.Truncated)
     {
         Format = format;
+        TimeLimits = timeLimits;
         Environment = environment;
         // A JsonNode has one parent: keep our own copy so the caller's object stays usable.
         Generator = (JsonObject)generator.DeepClone();
@@ -82,6 +91,7 @@ public sealed class DatasetManifest
             },
             ["generator"] = Generator.DeepClone(),
             ["seed"] = Seed is int s ? JsonValue.Create(s) : null,
+            ["time_limits"] = TimeLimitName(TimeLimits),
             ["episodes"] = Episodes,
             ["steps"] = Steps,
             ["fields"] = fields,
@@ -102,8 +112,19 @@ public sealed class DatasetManifest
         if (node is not JsonObject root) throw new DatasetFormatException($"{source}: malformed: the top level is not a JSON object");
 
         var format = String(root, "format", source);
-        if (format != CurrentFormat)
-            throw new DatasetFormatException($"{source}: unknown format '{format}' (this build reads {CurrentFormat})");
+        if (format != CurrentFormat && format != FormatWithoutTruncation)
+            throw new DatasetFormatException($"{source}: unknown format '{format}' (this build reads {CurrentFormat} and {FormatWithoutTruncation})");
+        var timeLimits = TimeLimitConvention.StoredAsTerminated;
+        if (format == CurrentFormat)
+        {
+            var name = String(root, "time_limits", source);
+            timeLimits = name switch
+            {
+                "truncated" => TimeLimitConvention.Truncated,
+                "terminated" => TimeLimitConvention.StoredAsTerminated,
+                _ => throw new DatasetFormatException($"{source}: invalid 'time_limits': '{name}' (expected \"truncated\" or \"terminated\")"),
+            };
+        }
 
         var env = Object(root, "environment", source);
         var spec = new EnvSpec(
@@ -139,8 +160,11 @@ public sealed class DatasetManifest
                     : throw new DatasetFormatException($"{source}: '{path}shape' holds a value that is not a non-negative integer");
             fields.Add(new(name, new DatasetField(String(f, "file", source, path), String(f, "dtype", source, path), shape, String(f, "sha256", source, path))));
         }
-        return new DatasetManifest(format, spec, generator, seed, episodes, steps, fields);
+        return new DatasetManifest(format, spec, generator, seed, episodes, steps, fields, timeLimits);
     }
+
+    /// <summary>The manifest's word for a convention.</summary>
+    public static string TimeLimitName(TimeLimitConvention c) => c == TimeLimitConvention.Truncated ? "truncated" : "terminated";
 
     private static string String(JsonObject o, string key, string source, string prefix = "") =>
         o[key] is JsonValue v && v.TryGetValue<string>(out var s)

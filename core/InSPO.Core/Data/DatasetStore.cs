@@ -18,6 +18,10 @@ public sealed record StoredDataset(DatasetManifest Manifest, EpisodeDataset Data
 /// <item><term>reward</term><description>(E, T1) &lt;f4</description></item>
 /// <item><term>terminated</term><description>(E, T1) |u1</description></item>
 /// <item><term>filled</term><description>(E, T1) |u1</description></item>
+/// <item><term>truncated</term><description>(E, T1) |u1 (format 2; a format-1 dataset loads with none, its
+/// time-outs being stored as terminated)</description></item>
+/// <item><term>battle_won</term><description>(E) |u1, optional: whether each episode was won, where the
+/// environment reports it (SMAC-lite)</description></item>
 /// </list>
 /// Saving is atomic and loading checks everything it can; every refusal is a one-line
 /// <see cref="DatasetFormatException"/>.
@@ -30,7 +34,9 @@ public static class DatasetStore
     private sealed record FieldFormat(
         string Name, string Dtype,
         Func<EnvSpec, long, long, long[]> Shape, // (environment, episodes, steps) → shape
-        Func<EpisodeDataset, long[], NpyArray> ToNpy);
+        Func<EpisodeDataset, long[], NpyArray> ToNpy,
+        bool SinceFormat2 = false,     // absent from format-1 datasets
+        bool Optional = false);        // written only when the data have it
 
     // The order here is the order in the manifest.
     private static readonly FieldFormat[] Formats =
@@ -46,10 +52,12 @@ public static class DatasetStore
         new("reward", "<f4", (_, e, t) => [e, t], (d, s) => new NpyArray(d.Rewards, s)),
         new("terminated", "|u1", (_, e, t) => [e, t], (d, s) => NpyArray.BoolsAsBytes(d.Terminated, s)),
         new("filled", "|u1", (_, e, t) => [e, t], (d, s) => NpyArray.BoolsAsBytes(d.Filled, s)),
+        new("truncated", "|u1", (_, e, t) => [e, t], (d, s) => NpyArray.BoolsAsBytes(d.Truncated, s), SinceFormat2: true),
+        new("battle_won", "|u1", (_, e, _) => [e], (d, s) => NpyArray.BoolsAsBytes(d.BattleWon!, s), SinceFormat2: true, Optional: true),
     ];
 
-    /// <summary>The field names of the format, in manifest order.</summary>
-    public static IReadOnlyList<string> FieldNames { get; } = Formats.Select(f => f.Name).ToArray();
+    /// <summary>The fields every dataset of the current format has, in manifest order (optional ones follow).</summary>
+    public static IReadOnlyList<string> FieldNames { get; } = Formats.Where(f => !f.Optional).Select(f => f.Name).ToArray();
 
     // ------------------------------------------------------------------ saving
 
@@ -85,6 +93,7 @@ public static class DatasetStore
             var fields = new List<KeyValuePair<string, DatasetField>>();
             foreach (var format in Formats)
             {
+                if (format.Optional && format.Name == "battle_won" && data.BattleWon is null) continue;
                 var file = format.Name + ".npy";
                 var path = Path.Combine(temp, file);
                 var array = format.ToNpy(data, format.Shape(data.Spec, data.Episodes, data.Steps));
@@ -95,7 +104,7 @@ public static class DatasetStore
                 }
                 fields.Add(new(format.Name, new DatasetField(file, array.Dtype, array.Shape, Sha256OfFile(path))));
             }
-            var manifest = new DatasetManifest(DatasetManifest.CurrentFormat, data.Spec, generator, seed, data.Episodes, data.Steps, fields);
+            var manifest = new DatasetManifest(DatasetManifest.CurrentFormat, data.Spec, generator, seed, data.Episodes, data.Steps, fields, data.TimeLimits);
             using (var stream = new FileStream(Path.Combine(temp, ManifestFile), FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 stream.Write(manifest.ToJsonBytes());
@@ -165,6 +174,8 @@ public static class DatasetStore
         foreach (var format in Formats)
         {
             var where = $"{label}: field '{format.Name}'";
+            if (format.SinceFormat2 && manifest.Format == DatasetManifest.FormatWithoutTruncation) continue;
+            if (format.Optional && !manifest.Fields.ContainsKey(format.Name)) continue;
             if (!manifest.Fields.TryGetValue(format.Name, out var entry))
                 throw new DatasetFormatException($"{label}: field '{format.Name}' is missing from {ManifestFile}");
             if (entry.Dtype != format.Dtype)
@@ -204,7 +215,12 @@ public static class DatasetStore
                 manifest.Environment, manifest.Episodes,
                 (float[])arrays["obs"].Data, (float[])arrays["state"].Data, (int[])arrays["actions"].Data,
                 arrays["avail_actions"].ToBoolArray(), (float[])arrays["reward"].Data,
-                arrays["terminated"].ToBoolArray(), arrays["filled"].ToBoolArray());
+                arrays["terminated"].ToBoolArray(), arrays["filled"].ToBoolArray(),
+                arrays.TryGetValue("truncated", out var truncated) ? truncated.ToBoolArray() : null)
+            {
+                TimeLimits = manifest.TimeLimits,
+                BattleWon = arrays.TryGetValue("battle_won", out var won) ? won.ToBoolArray() : null,
+            };
         }
         catch (DatasetFormatException e)
         {

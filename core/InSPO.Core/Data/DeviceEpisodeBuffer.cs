@@ -14,13 +14,15 @@ namespace InSPO.Data;
 /// <param name="Actions">K × N (int64).</param>
 /// <param name="Available">K × N × A (bool).</param>
 /// <param name="Rewards">K.</param>
-/// <param name="Done">K (float: 1 where the episode ended at this step).</param>
+/// <param name="Done">K (float: 1 where the episode ended at this step, by a true end or by the time limit). The offline
+/// learners bootstrap as their reference codes do on PyMARL data, where a time-out is stored as terminated; an
+/// online learner reads <paramref name="Terminated"/> instead (SPEC 6).</param>
 /// <param name="NextObservations">K × N × O.</param>
 /// <param name="NextStates">K × S.</param>
 /// <param name="NextAvailable">K × N × A.</param>
 public sealed record TransitionBatch(
     Tensor Observations, Tensor States, Tensor Actions, Tensor Available, Tensor Rewards, Tensor Done,
-    Tensor NextObservations, Tensor NextStates, Tensor NextAvailable)
+    Tensor NextObservations, Tensor NextStates, Tensor NextAvailable, Tensor Terminated)
 {
     public long Count => Rewards.shape[0];
 
@@ -28,7 +30,35 @@ public sealed record TransitionBatch(
     public TransitionBatch Select(Tensor rows) => new(
         Observations.index_select(0, rows), States.index_select(0, rows), Actions.index_select(0, rows),
         Available.index_select(0, rows), Rewards.index_select(0, rows), Done.index_select(0, rows),
-        NextObservations.index_select(0, rows), NextStates.index_select(0, rows), NextAvailable.index_select(0, rows));
+        NextObservations.index_select(0, rows), NextStates.index_select(0, rows), NextAvailable.index_select(0, rows),
+        Terminated.index_select(0, rows));
+}
+
+/// <summary>
+/// B whole episodes from a <see cref="DeviceEpisodeBuffer"/>, cut as PyMARL cuts them to the longest episode L in
+/// the batch: T = L + 1 slots, slot t &lt; length holding a real step and slot length the final observation.
+/// Tensors live in the caller's dispose scope.
+/// </summary>
+/// <param name="Observations">B × T × N × O.</param>
+/// <param name="States">B × T × S.</param>
+/// <param name="Actions">B × T × N (int64; 0 where not filled).</param>
+/// <param name="Available">B × T × N × A (bool).</param>
+/// <param name="Rewards">B × T.</param>
+/// <param name="Terminated">B × T (float: 1 at a true end).</param>
+/// <param name="Truncated">B × T (float: 1 where the time limit cut the episode).</param>
+/// <param name="Filled">B × T (float: 1 on real steps), the mask of every per-step loss.</param>
+public sealed record EpisodeBatch(
+    Tensor Observations, Tensor States, Tensor Actions, Tensor Available, Tensor Rewards, Tensor Terminated, Tensor Truncated, Tensor Filled)
+{
+    /// <summary>Episodes B.</summary>
+    public long Count => Filled.shape[0];
+
+    /// <summary>Slots T (the longest episode's length + 1).</summary>
+    public long Slots => Filled.shape[1];
+
+    /// <summary>Each agent's previous action, B × T × N (int64): −1 at t = 0 (PyMARL feeds zeros there).</summary>
+    public Tensor LastActions =>
+        cat(new[] { full(Count, 1, Actions.shape[2], -1L, dtype: int64, device: Actions.device), Actions.narrow(1, 0, Slots - 1) }, 1);
 }
 
 /// <summary>
@@ -41,7 +71,8 @@ public sealed record TransitionBatch(
 /// (importance resampling over the whole dataset, Schlegel et al. 2019).</item>
 /// <item><see cref="ResampleIndices"/>: rows of a drawn batch ∝ weights (resampling within a batch, as
 /// AlberDICE does; InSPO's default).</item>
-/// <item><see cref="SampleEpisodes"/>: whole episodes with their mask (recurrent learners).</item>
+/// <item><see cref="SampleEpisodes"/>: whole episodes cut to the longest in the batch, with their filled mask
+/// (recurrent learners).</item>
 /// </list>
 /// Every draw takes a <see cref="Generator"/> on the buffer's device, so a run's sampling is determined by
 /// the generator's state (which checkpoints save).
@@ -64,8 +95,18 @@ public sealed class DeviceEpisodeBuffer : IDisposable
     public Tensor Available { get; }
     /// <summary>E × T1.</summary>
     public Tensor Rewards { get; }
-    /// <summary>E × T1, float 0/1.</summary>
+    /// <summary>E × T1, float 0/1: a true end.</summary>
     public Tensor Terminated { get; }
+    /// <summary>E × T1, float 0/1: the time limit cut the episode here.</summary>
+    public Tensor Truncated { get; }
+    /// <summary>E, int64: filled steps of each episode.</summary>
+    public Tensor Lengths { get; }
+    /// <summary>Where the episode tensors live: the training device, or the host for a dataset kept there
+    /// (<see cref="HostResident"/>); batches are always returned on <see cref="Device"/>.</summary>
+    public Device Storage { get; }
+    /// <summary>Whether the dataset stays in host memory and each batch moves to the device when drawn (datasets
+    /// larger than the device's memory).</summary>
+    public bool HostResident { get; }
     /// <summary>E × T1, float 0/1: the slot is a real step.</summary>
     public Tensor Filled { get; }
 
@@ -75,7 +116,8 @@ public sealed class DeviceEpisodeBuffer : IDisposable
         static T[] Read<T>(Tensor t) where T : unmanaged => t.cpu().contiguous().data<T>().ToArray();
         return new EpisodeDataset(Spec, Episodes, Read<float>(Observations), Read<float>(States),
             Read<long>(Actions).Select(x => (int)x).ToArray(), Read<bool>(Available), Read<float>(Rewards),
-            Read<float>(Terminated).Select(x => x != 0).ToArray(), Read<float>(Filled).Select(x => x != 0).ToArray());
+            Read<float>(Terminated).Select(x => x != 0).ToArray(), Read<float>(Filled).Select(x => x != 0).ToArray(),
+            Read<float>(Truncated).Select(x => x != 0).ToArray()) { TimeLimits = TimeLimits };
     }
 
     /// <summary>Flat slot index e · T1 + t of every filled slot, in dataset order (M entries).</summary>
@@ -84,11 +126,22 @@ public sealed class DeviceEpisodeBuffer : IDisposable
     /// <summary>Number M of real transitions.</summary>
     public long Transitions { get; }
 
-    public DeviceEpisodeBuffer(EpisodeDataset data, Device device)
+    /// <summary>How the data marks time-outs (see <see cref="EpisodeDataset.TimeLimits"/>).</summary>
+    public TimeLimitConvention TimeLimits { get; }
+
+    /// <param name="data">The episodes.</param>
+    /// <param name="device">Where batches are used.</param>
+    /// <param name="hostResident">Keep the episodes in host memory and move each batch (default: only when the device
+    /// is not the CPU and the dataset is larger than <see cref="HostResidentBytes"/>).</param>
+    public DeviceEpisodeBuffer(EpisodeDataset data, Device device, bool? hostResident = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         Spec = data.Spec;
         Device = device;
+        TimeLimits = data.TimeLimits;
+        HostResident = device.type != DeviceType.CPU && (hostResident ?? Bytes(data) > HostResidentBytes);
+        Storage = HostResident ? CPU : device;
+        device = Storage;
         Episodes = data.Episodes;
         Steps = data.Steps;
         long e = data.Episodes, t1 = data.Steps, n = data.Agents, a = data.ActionCount;
@@ -99,6 +152,8 @@ public sealed class DeviceEpisodeBuffer : IDisposable
         Rewards = tensor(data.Rewards, new[] { e, t1 }).to(device);
         Terminated = tensor(data.Terminated.Select(x => x ? 1f : 0f).ToArray(), new[] { e, t1 }).to(device);
         Filled = tensor(data.Filled.Select(x => x ? 1f : 0f).ToArray(), new[] { e, t1 }).to(device);
+        Truncated = tensor(data.Truncated.Select(x => x ? 1f : 0f).ToArray(), new[] { e, t1 }).to(device);
+        Lengths = Filled.sum(1).to_type(int64);
         var slots = new List<long>();
         for (int i = 0; i < data.Filled.Length; i++)
             if (data.Filled[i]) slots.Add(i);
@@ -107,24 +162,35 @@ public sealed class DeviceEpisodeBuffer : IDisposable
         FilledSlots = tensor(slots.ToArray()).to(device);
         // The buffer owns its tensors (Dispose): a buffer built inside a dispose scope (a learner's derived buffer,
         // built during a training step) must outlive it.
-        foreach (var t in new[] { Observations, States, Actions, Available, Rewards, Terminated, Filled, FilledSlots })
+        foreach (var t in new[] { Observations, States, Actions, Available, Rewards, Terminated, Truncated, Lengths, Filled, FilledSlots })
             t.DetachFromDisposeScope();
     }
 
-    /// <summary>The transitions at flat slot indices <paramref name="slots"/> (each must be filled).</summary>
+    /// <summary>Dataset bytes above which a dataset for a GPU stays in host memory by default (2 GiB).</summary>
+    public const long HostResidentBytes = 2L << 30;
+
+    static long Bytes(EpisodeDataset d) =>
+        4L * (d.Observations.LongLength + d.States.LongLength + d.Rewards.LongLength * 4) + 8L * d.Actions.LongLength + d.AvailableActions.LongLength;
+
+    /// <summary>The transitions at flat slot indices <paramref name="slots"/> (each must be filled), on <see cref="Device"/>.</summary>
     public TransitionBatch Gather(Tensor slots)
     {
         long e = Episodes, t1 = Steps;
+        slots = slots.to(Storage);
         var next = slots + 1;   // the successor slot of a filled slot is in the same episode (T1 = limit + 1)
         var obs = Observations.view(e * t1, Spec.Agents, Spec.ObservationSize);
         var state = States.view(e * t1, Spec.StateSize);
         var avail = Available.view(e * t1, Spec.Agents, Spec.Actions);
+        var terminated = Terminated.view(e * t1).index_select(0, slots);
+        var done = terminated + Truncated.view(e * t1).index_select(0, slots);   // never both (EpisodeDataset's check)
         return new TransitionBatch(
-            obs.index_select(0, slots), state.index_select(0, slots),
-            Actions.view(e * t1, Spec.Agents).index_select(0, slots), avail.index_select(0, slots),
-            Rewards.view(e * t1).index_select(0, slots), Terminated.view(e * t1).index_select(0, slots),
-            obs.index_select(0, next), state.index_select(0, next), avail.index_select(0, next));
+            Move(obs.index_select(0, slots)), Move(state.index_select(0, slots)),
+            Move(Actions.view(e * t1, Spec.Agents).index_select(0, slots)), Move(avail.index_select(0, slots)),
+            Move(Rewards.view(e * t1).index_select(0, slots)), Move(done),
+            Move(obs.index_select(0, next)), Move(state.index_select(0, next)), Move(avail.index_select(0, next)), Move(terminated));
     }
+
+    Tensor Move(Tensor t) => HostResident ? t.to(Device) : t;
 
     /// <summary>All M transitions in dataset order (for dataset-level resampling and statistics).</summary>
     public TransitionBatch All() => Gather(FilledSlots);
@@ -133,7 +199,7 @@ public sealed class DeviceEpisodeBuffer : IDisposable
     public TransitionBatch SampleTransitions(long count, Generator generator)
     {
         var rows = randint(0, Transitions, new[] { count }, dtype: int64, device: Device, generator: generator);
-        return Gather(FilledSlots.index_select(0, rows));
+        return Gather(FilledSlots.index_select(0, rows.to(Storage)));
     }
 
     /// <summary>K transitions drawn with replacement, transition m (in <see cref="All"/>'s order) with
@@ -142,7 +208,7 @@ public sealed class DeviceEpisodeBuffer : IDisposable
     {
         if (weights.shape.Length != 1 || weights.shape[0] != Transitions)
             throw new ArgumentException($"weights have shape [{string.Join(", ", weights.shape)}], expected [{Transitions}]");
-        return Gather(FilledSlots.index_select(0, ResampleIndices(weights, count, generator)));
+        return Gather(FilledSlots.index_select(0, ResampleIndices(weights, count, generator).to(Storage)));
     }
 
     /// <summary>Importance resampling: <paramref name="count"/> row indices drawn with replacement, row k
@@ -150,15 +216,26 @@ public sealed class DeviceEpisodeBuffer : IDisposable
     public static Tensor ResampleIndices(Tensor weights, long count, Generator generator) =>
         multinomial(weights.to_type(float32), count, replacement: true, generator: generator);
 
-    /// <summary>Whole episodes drawn uniformly with replacement: (episode indices, filled mask B × T1).</summary>
-    public (Tensor Episodes, Tensor Mask) SampleEpisodes(long count, Generator generator)
+    /// <summary>B whole episodes drawn uniformly with replacement, cut to the longest of them (PyMARL's
+    /// <c>max_t_filled</c>): recurrent learners unroll over T and mask every loss with <see cref="EpisodeBatch.Filled"/>.</summary>
+    public EpisodeBatch SampleEpisodes(long count, Generator generator)
     {
         var episodes = randint(0, Episodes, new[] { count }, dtype: int64, device: Device, generator: generator);
-        return (episodes, Filled.index_select(0, episodes));
+        return GatherEpisodes(episodes);
+    }
+
+    /// <summary>The episodes <paramref name="episodes"/> (int64 indices) cut to the longest of them.</summary>
+    public EpisodeBatch GatherEpisodes(Tensor episodes)
+    {
+        episodes = episodes.to(Storage);
+        long slots = Lengths.index_select(0, episodes).max().item<long>() + 1;
+        Tensor Take(Tensor t) => Move(t.index_select(0, episodes).narrow(1, 0, slots));
+        return new EpisodeBatch(Take(Observations), Take(States), Take(Actions), Take(Available), Take(Rewards),
+            Take(Terminated), Take(Truncated), Take(Filled));
     }
 
     public void Dispose()
     {
-        foreach (var t in new[] { Observations, States, Actions, Available, Rewards, Terminated, Filled, FilledSlots }) t.Dispose();
+        foreach (var t in new[] { Observations, States, Actions, Available, Rewards, Terminated, Truncated, Lengths, Filled, FilledSlots }) t.Dispose();
     }
 }

@@ -2,6 +2,15 @@ using InSPO.Envs;
 
 namespace InSPO.Data;
 
+/// <summary>How a dataset marks episodes that the time limit cut (SPEC 6).</summary>
+public enum TimeLimitConvention
+{
+    /// <summary>In <c>truncated</c>, apart from true ends in <c>terminated</c>.</summary>
+    Truncated,
+    /// <summary>As <c>terminated</c>, like a true end (PyMARL, CFCQL; <c>truncated</c> is all false).</summary>
+    StoredAsTerminated,
+}
+
 /// <summary>
 /// An offline dataset of whole episodes in PyMARL's episode-buffer layout: every episode has
 /// <see cref="Steps"/> = episode limit + 1 time slots. Slot t of a filled step holds what the
@@ -52,8 +61,24 @@ public sealed class EpisodeDataset
     /// <summary>E × T1 shared rewards.</summary>
     public float[] Rewards { get; }
 
-    /// <summary>E × T1: the episode ended at this step (a time-limit cut counts, as in SMAC).</summary>
+    /// <summary>E × T1: the episode truly ended at this step (win, loss, goal). Where the source stored time-outs as
+    /// terminations (<see cref="TimeLimits"/> = <see cref="TimeLimitConvention.StoredAsTerminated"/>), a time-out too.</summary>
     public bool[] Terminated { get; }
+
+    /// <summary>E × T1: the time limit cut the episode at this step (SPEC 6: an online learner bootstraps through a
+    /// truncation, never through a termination). A step that is both a true end and the last allowed is terminated only.</summary>
+    public bool[] Truncated { get; }
+
+    /// <summary>How this data marks time-outs: kept apart in <see cref="Truncated"/> (what the project records), or
+    /// stored as terminations (PyMARL's and CFCQL's buffers, and this project's datasets of format 1).</summary>
+    public TimeLimitConvention TimeLimits { get; set; } = TimeLimitConvention.Truncated;
+
+    /// <summary>E: whether each episode was won, where the environment reports it ("battle_won" in SMAC-lite; the
+    /// collector records it), else null.</summary>
+    public bool[]? BattleWon { get; set; }
+
+    /// <summary>Whether the episode ended at slot <paramref name="slot"/>, by a true end or a time limit.</summary>
+    public bool Ends(int slot) => Terminated[slot] || Truncated[slot];
 
     /// <summary>E × T1: this slot is a real step; a prefix of each episode.</summary>
     public bool[] Filled { get; }
@@ -62,7 +87,7 @@ public sealed class EpisodeDataset
     public EpisodeDataset(
         EnvSpec spec, int episodes,
         float[] observations, float[] states, int[] actions, bool[] availableActions,
-        float[] rewards, bool[] terminated, bool[] filled)
+        float[] rewards, bool[] terminated, bool[] filled, bool[]? truncated = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Agents < 1 || spec.Actions < 1 || spec.ObservationSize < 0 || spec.StateSize < 0 || spec.EpisodeLimit < 1)
@@ -80,6 +105,8 @@ public sealed class EpisodeDataset
         CheckLength(rewards, slots, nameof(rewards), "E×T1");
         CheckLength(terminated, slots, nameof(terminated), "E×T1");
         CheckLength(filled, slots, nameof(filled), "E×T1");
+        truncated ??= new bool[slots];
+        CheckLength(truncated, slots, nameof(truncated), "E×T1");
 
         Observations = observations;
         States = states;
@@ -88,6 +115,7 @@ public sealed class EpisodeDataset
         Rewards = rewards;
         Terminated = terminated;
         Filled = filled;
+        Truncated = truncated;
     }
 
     /// <summary>All-zero arrays for <paramref name="episodes"/> episodes, to be filled in place.</summary>
@@ -97,7 +125,7 @@ public sealed class EpisodeDataset
         return new EpisodeDataset(spec, episodes,
             new float[slots * spec.Agents * spec.ObservationSize], new float[slots * spec.StateSize],
             new int[slots * spec.Agents], new bool[slots * spec.Agents * spec.Actions],
-            new float[slots], new bool[slots], new bool[slots]);
+            new float[slots], new bool[slots], new bool[slots], new bool[slots]);
     }
 
     /// <summary>The episodes of <paramref name="first"/> followed by those of <paramref name="second"/>
@@ -106,11 +134,18 @@ public sealed class EpisodeDataset
     {
         if (first.Spec != second.Spec)
             throw new ArgumentException($"cannot concatenate datasets of different environments: {first.Spec} and {second.Spec}");
+        if (first.TimeLimits != second.TimeLimits)
+            throw new ArgumentException($"cannot concatenate datasets that mark time-outs differently: {first.TimeLimits} and {second.TimeLimits}");
         static T[] Join<T>(T[] a, T[] b) => [.. a, .. b];
         return new EpisodeDataset(first.Spec, first.Episodes + second.Episodes,
             Join(first.Observations, second.Observations), Join(first.States, second.States),
             Join(first.Actions, second.Actions), Join(first.AvailableActions, second.AvailableActions),
-            Join(first.Rewards, second.Rewards), Join(first.Terminated, second.Terminated), Join(first.Filled, second.Filled));
+            Join(first.Rewards, second.Rewards), Join(first.Terminated, second.Terminated), Join(first.Filled, second.Filled),
+            Join(first.Truncated, second.Truncated))
+        {
+            TimeLimits = first.TimeLimits,
+            BattleWon = first.BattleWon is { } a && second.BattleWon is { } b ? Join(a, b) : null,
+        };
     }
 
     private static void CheckLength(Array array, long expected, string name, string layout)
@@ -188,6 +223,8 @@ public sealed class EpisodeDataset
     /// </summary>
     public string? FindValueProblem()
     {
+        if (BattleWon is not null && BattleWon.Length != Episodes)
+            return $"battle_won: {BattleWon.Length} entries for {Episodes} episodes";
         for (var i = 0; i < Observations.Length; i++)
             if (!float.IsFinite(Observations[i]))
             {
@@ -217,10 +254,18 @@ public sealed class EpisodeDataset
                 return $"filled: episode {e} is filled on its final slot {Steps - 1}, which holds only the final observation";
 
             for (var t = 0; t < Steps; t++)
+            {
                 if (Terminated[SlotIndex(e, t)] && t != length - 1)
                     return t >= length
                         ? $"terminated: episode {e} is terminated at unfilled step {t}"
                         : $"terminated: episode {e} is terminated at step {t} but goes on to step {length - 1}";
+                if (Truncated[SlotIndex(e, t)] && t != length - 1)
+                    return t >= length
+                        ? $"truncated: episode {e} is truncated at unfilled step {t}"
+                        : $"truncated: episode {e} is truncated at step {t} but goes on to step {length - 1}";
+                if (Truncated[SlotIndex(e, t)] && Terminated[SlotIndex(e, t)])
+                    return $"truncated: episode {e} is both terminated and truncated at step {t} (a true end is terminated only)";
+            }
 
             for (var t = 0; t < length; t++)
                 for (var n = 0; n < Agents; n++)

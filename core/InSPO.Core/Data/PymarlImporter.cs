@@ -59,6 +59,7 @@ public static class PymarlImporter
         int E = (int)episodes, T1 = (int)slots, N = (int)agents, O = (int)obs.Shape[3], S = (int)state.Shape[2], A = (int)avail.Shape[3];
         var spec = new EnvSpec(envName, N, A, O, S, T1 - 1);
         var data = EpisodeDataset.Empty(spec, E);
+        data.TimeLimits = TimeLimitConvention.StoredAsTerminated;   // PyMARL's buffers store a time-out as terminated
         var obsF = obs.ToFloatArray();
         var stateF = state.ToFloatArray();
         var actionsI = actions.ToInt32Array();

@@ -61,17 +61,17 @@ public static class MaskedCategorical
     public static Tensor LogProbs(Tensor logits, Tensor available) =>
         nn.functional.log_softmax(logits.masked_fill(available.logical_not(), MaskedLogit), -1);
 
-    /// <summary>Agent i's log-probabilities from its own network: <paramref name="observations"/> K × N × O and
-    /// <paramref name="available"/> K × N × A → K × A (per-agent, decentralised policies).</summary>
-    public static Tensor AgentLogProbs(Mlp net, int i, Tensor observations, Tensor available) =>
-        LogProbs(net.forward(observations.select(1, i)), available.select(1, i));
+    /// <summary>Agent i's log-probabilities from a feed-forward policy network: <paramref name="observations"/> K × N × O
+    /// and <paramref name="available"/> K × N × A → K × A (per-agent, decentralised policies).</summary>
+    public static Tensor AgentLogProbs(AgentNetwork net, int i, Tensor observations, Tensor available) =>
+        LogProbs(net.Forward(i, observations.select(1, i)), available.select(1, i));
 
-    /// <summary>Every agent's probabilities from its own network, without gradient: K × N × A
-    /// (what <c>IOfflineLearner.Policy</c> returns for stochastic per-agent policies).</summary>
-    public static Tensor JointProbabilities(IReadOnlyList<Mlp> nets, Tensor observations, Tensor available)
+    /// <summary>Every agent's probabilities from a feed-forward policy network, without gradient: K × N × A
+    /// (what a stateless learner's <c>Act</c> returns for stochastic per-agent policies).</summary>
+    public static Tensor JointProbabilities(AgentNetwork net, Tensor observations, Tensor available)
     {
         using var _ = no_grad();
-        return stack(Enumerable.Range(0, nets.Count).Select(i => AgentLogProbs(nets[i], i, observations, available).exp()).ToArray(), 1);
+        return stack(Enumerable.Range(0, net.Agents).Select(i => AgentLogProbs(net, i, observations, available).exp()).ToArray(), 1);
     }
 
     /// <summary>log p(a) for the chosen actions (int64, shape = logits without the last dim).</summary>

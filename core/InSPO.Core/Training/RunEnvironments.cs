@@ -27,13 +27,14 @@ public abstract class RunEnvironment
     public abstract Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device);
 }
 
-/// <summary>The environments the runner knows, by name: "bridge", else a matrix game (built-in or a file).</summary>
+/// <summary>The environments the runner knows, by name: "bridge", "smac:MAP" (SMAC-lite), else a matrix game
+/// (built-in or a file).</summary>
 public static class RunEnvironments
 {
     public static RunEnvironment Resolve(string env) =>
-        string.Equals(env, "bridge", StringComparison.OrdinalIgnoreCase)
-            ? new BridgeRunEnvironment()
-            : new MatrixGameRunEnvironment(MatrixGames.Resolve(env));
+        string.Equals(env, "bridge", StringComparison.OrdinalIgnoreCase) ? new BridgeRunEnvironment()
+        : SmacRunEnvironment.TryResolve(env) is { } smac ? smac
+        : new MatrixGameRunEnvironment(MatrixGames.Resolve(env));
 }
 
 /// <summary>A repeated matrix game: AlberDICE's layout (100 episodes × 50 steps, SPEC 5.1); evaluation reports

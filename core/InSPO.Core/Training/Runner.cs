@@ -65,7 +65,8 @@ public static class Runner
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => $"-{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}"));
         var dataset = Directory.Exists(spec.Dataset) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.Dataset))) : spec.Dataset;
-        return Path.Combine(spec.OutputRoot ?? "runs", spec.Env.ToLowerInvariant(), dataset, algo, $"seed{spec.Seed}");
+        // "smac:5m_vs_6m" → "smac-5m_vs_6m": a colon is not a file-name character everywhere
+        return Path.Combine(spec.OutputRoot ?? "runs", spec.Env.ToLowerInvariant().Replace(':', '-'), dataset, algo, $"seed{spec.Seed}");
     }
 
     /// <summary>The seed of a generated dataset, derived from the run seed so that seed k of every algorithm

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using InSPO.Actors;
 
 namespace InSPO.Envs.Smac;
 
@@ -18,28 +19,24 @@ public sealed record SmacSpeed(string Map, int Threads, long AgentSteps, double 
 public static class SmacBenchmark
 {
     /// <summary>Runs one episode of <paramref name="policy"/>; the policy's randomness is seeded from the same seed.</summary>
-    public static SmacEpisodeResult RunEpisode(SmacEnv env, ISmacPolicy policy, int seed)
+    public static SmacEpisodeResult RunEpisode(SmacEnv env, ISmacPolicy policy, int seed) => Run(env.Map, policy, 1, seed, 1, [env])[0];
+
+    /// <summary>Episodes seed, seed+1, … of a scripted policy through the rollout loop, on
+    /// <paramref name="threads"/> threads (0 = all cores); results do not depend on it.</summary>
+    static SmacEpisodeResult[] Run(SmacMap map, ISmacPolicy policy, int episodes, int seed, int threads, IMultiAgentEnv[]? envs = null)
     {
-        env.Reset(seed);
-        var rng = new SmacRng(SmacRng.Mix(seed, 0x901));
-        Span<int> actions = stackalloc int[env.Spec.Agents];
-        double ret = 0;
-        while (true)
-        {
-            policy.Act(env, actions, ref rng);
-            var o = env.Step(actions);
-            ret += o.Reward;
-            if (o.Done) return new SmacEpisodeResult(ret, env.BattleWon, env.EpisodeSteps, (int)env.Info["dead_enemies"], (int)env.Info["dead_allies"]);
-        }
+        envs ??= Enumerable.Range(0, Math.Clamp(episodes, 1, 64)).Select(_ => (IMultiAgentEnv)new SmacEnv(map)).ToArray();
+        var vector = new VectorEnv(envs, threads > 0 ? threads : Environment.ProcessorCount);
+        var actor = new ScriptedSmacActor(policy, vector.Count, e => seed + e);
+        var summaries = Rollout.Run(vector, actor, new RolloutOptions { Episodes = episodes, Seed = seed, Choice = ActionChoice.Greedy, EnvironmentSeed = e => seed + e });
+        return summaries.Select(s => new SmacEpisodeResult(s.Return, s.Won == 1, s.Length, (int)s.Info["dead_enemies"], (int)s.Info["dead_allies"])).ToArray();
     }
 
     /// <summary>Scores a policy over <paramref name="episodes"/> episodes with seeds seed, seed+1, ...
     /// Episodes run in parallel over <paramref name="threads"/> threads (0 = all cores); results do not depend on it.</summary>
     public static SmacPolicyScore Evaluate(SmacMap map, ISmacPolicy policy, int episodes, int seed = 0, int threads = 0)
     {
-        var results = new SmacEpisodeResult[episodes];
-        var opts = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
-        Parallel.For(0, episodes, opts, () => new SmacEnv(map), (i, _, env) => { results[i] = RunEpisode(env, policy, seed + i); return env; }, _ => { });
+        var results = Run(map, policy, episodes, seed, threads);
         return new SmacPolicyScore(map.Name, policy.Name, episodes,
             results.Count(r => r.Won) / (double)episodes, results.Average(r => r.Return), results.Average(r => r.Steps), results.Average(r => r.EnemiesKilled));
     }
@@ -61,12 +58,14 @@ public static class SmacBenchmark
     /// <summary>
     /// Agent-steps per second under uniformly random available actions (policy time included; observation,
     /// state and mask writes included, as a learner would need them), on <paramref name="threads"/> threads
-    /// stepping a <see cref="BatchedSmacEnv"/> of <paramref name="envs"/> environments for about
+    /// stepping a <see cref="VectorEnv"/> of <paramref name="envs"/> environments for about
     /// <paramref name="seconds"/> seconds. Per core = total ÷ threads.
     /// </summary>
     public static SmacSpeed Speed(SmacMap map, double seconds = 2.0, int threads = 1, int envs = 64, int seed = 0)
     {
-        var batch = new BatchedSmacEnv(map, envs, seed, threads);
+        var batch = new VectorEnv(Enumerable.Range(0, envs).Select(_ => (IMultiAgentEnv)new SmacEnv(map)).ToArray(), threads);
+        int started = 0;
+        batch.Start(_ => (started, seed + started++));
         var spec = batch.Spec;
         var actions = new int[envs * spec.Agents];
         var obs = new float[envs * spec.Agents * spec.ObservationSize];
@@ -92,6 +91,7 @@ public static class SmacBenchmark
                         int pick = rngs[e].NextInt(c);
                         for (int k = 0; k < spec.Actions; k++) if (avail[b + k] && pick-- == 0) { actions[e * spec.Agents + a] = k; break; }
                     }
+                // the speed bench steps through the vector environment directly: a rollout would add an actor's work
                 batch.Step(actions, outcomes);
                 batch.WriteObservations(obs);
                 batch.WriteStates(state);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using InSPO.Actors;
 
 namespace InSPO.Envs.Smac;
 
@@ -7,7 +8,7 @@ namespace InSPO.Envs.Smac;
 /// Records a SMAC-lite episode (unit positions, health, shields and shots per step) and writes it as
 /// one self-contained HTML page (inline script and data, no network) that animates the battle.
 /// Usage: <c>var r = new SmacReplay(env)</c> right after <c>env.Reset</c>, <c>r.Capture()</c> after every
-/// <c>env.Step</c>, then <c>r.WriteHtml(path)</c>; or <see cref="Record"/> for a scripted policy.
+/// <c>env.Step</c>, then <c>r.WriteHtml(path)</c>; or <see cref="Record(SmacEnv, ISmacPolicy, int)"/> for a scripted policy.
 /// </summary>
 public sealed class SmacReplay
 {
@@ -52,20 +53,29 @@ public sealed class SmacReplay
         _shots.Add(shots);
     }
 
-    /// <summary>Plays one episode of <paramref name="policy"/> with <paramref name="seed"/> and records it.</summary>
-    public static SmacReplay Record(SmacEnv env, ISmacPolicy policy, int seed)
+    /// <summary>Plays one episode of <paramref name="policy"/> with <paramref name="seed"/> (through the rollout loop,
+    /// seeded as <c>smac scores</c> seeds its episodes) and records it.</summary>
+    public static SmacReplay Record(SmacEnv env, ISmacPolicy policy, int seed) =>
+        Record(env, new ScriptedSmacActor(policy, 1, _ => seed), seed);
+
+    /// <summary>Plays one episode of any actor (a scripted policy, a learner's policy through a <see cref="PolicyActor"/>)
+    /// with the environment seed <paramref name="seed"/> and records it; actions as <paramref name="choice"/> picks them.</summary>
+    public static SmacReplay Record(SmacEnv env, IActor actor, int seed, ActionChoice choice = ActionChoice.Greedy)
     {
-        env.Reset(seed);
-        var replay = new SmacReplay(env);
-        var rng = new SmacRng(SmacRng.Mix(seed, 0x901));
-        var actions = new int[env.Spec.Agents];
-        while (!env.Done)
-        {
-            policy.Act(env, actions, ref rng);
-            var o = env.Step(actions);
-            replay.Capture(o.Reward);
-        }
-        return replay;
+        var recorder = new Recorder(env);
+        Rollout.Run(new VectorEnv([env], threads: 1), actor,
+            new RolloutOptions { Episodes = 1, Seed = seed, Choice = choice, EnvironmentSeed = _ => seed }, recorder);
+        return recorder.Replay!;
+    }
+
+    /// <summary>Starts the replay at the first step (after the rollout's reset) and captures a frame after every step.</summary>
+    sealed class Recorder(SmacEnv env) : IRolloutObserver
+    {
+        public SmacReplay? Replay { get; private set; }
+
+        public void Acting(ActorInput input, ReadOnlySpan<float> probabilities, ReadOnlySpan<int> actions) => Replay ??= new SmacReplay(env);
+
+        public void Stepped(IVectorEnv vector, ReadOnlySpan<StepOutcome> outcomes, IReadOnlyList<EpisodeSummary> ended) => Replay!.Capture(outcomes[0].Reward);
     }
 
     /// <summary>Writes the page to <paramref name="path"/>.</summary>

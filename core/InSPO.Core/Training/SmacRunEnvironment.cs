@@ -1,0 +1,46 @@
+using InSPO.Actors;
+using InSPO.Algorithms;
+using InSPO.Data;
+using InSPO.Envs;
+using InSPO.Envs.Smac;
+using static TorchSharp.torch;
+
+namespace InSPO.Training;
+
+/// <summary>
+/// SMAC-lite (SPEC 5.3) as the runner sees it: environment "smac:MAP" (a built-in map or a .json map file).
+/// Datasets: a dataset folder (the project's format: collected, or imported), or the name of a scripted policy
+/// ("focus-fire", "attack-nearest", "random"), whose <see cref="ScriptedEpisodes"/> episodes are collected from the
+/// dataset seed. Evaluation as CFCQL and PyMARL test: greedy actions, reporting "win_rate" beside the return and
+/// episode length (SPEC 4: 32 episodes at every profile).
+/// </summary>
+public sealed class SmacRunEnvironment : RunEnvironment
+{
+    /// <summary>The prefix of SMAC-lite environment names.</summary>
+    public const string Prefix = "smac:";
+
+    /// <summary>Episodes of a dataset named by a scripted policy.</summary>
+    public const int ScriptedEpisodes = 1000;
+
+    public SmacRunEnvironment(SmacMap map) => Map = map;
+
+    public SmacMap Map { get; }
+
+    /// <summary>"smac:5m_vs_6m" → the map; null when <paramref name="env"/> is not a SMAC-lite name.</summary>
+    public static SmacRunEnvironment? TryResolve(string env) =>
+        env.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? new SmacRunEnvironment(SmacMaps.Get(env[Prefix.Length..])) : null;
+
+    protected override EpisodeDataset Named(string dataset, int datasetSeed) =>
+        ScriptedDataset(Map, ScriptedPolicies.ByName(dataset), ScriptedEpisodes, datasetSeed);
+
+    /// <summary>Episodes of a scripted policy collected through the rollout loop (8 environments stepped together).</summary>
+    public static EpisodeDataset ScriptedDataset(SmacMap map, ISmacPolicy policy, int episodes, int seed, IProgress<int>? progress = null)
+    {
+        var env = VectorEnv.Of(Math.Clamp(episodes, 1, 8), () => new SmacEnv(map), threads: 1);
+        var actor = new ScriptedSmacActor(policy, env.Count, e => EpisodeSeeds.Policy(seed, e));
+        return Collector.Collect(env, actor, new RolloutOptions { Episodes = episodes, Seed = seed, Choice = ActionChoice.Greedy, Progress = progress });
+    }
+
+    public override Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device) =>
+        Evaluator.Evaluate(learner, () => new SmacEnv(Map), episodes, seed, device, choice: ActionChoice.Greedy);
+}

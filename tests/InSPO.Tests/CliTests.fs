@@ -102,6 +102,15 @@ let tests =
             expectBadInput [ "solve"; "--game"; "chess"; "--dataset"; "a" ] "unknown game 'chess'"
         }
 
+        test "a game file key of the wrong JSON type gives one line naming the key and exit 2" {
+            let path = Path.Combine(TestPaths.scratchDir "cli", "name.json")
+            File.WriteAllText(path, """{ "name": 5, "agents": ["x","y"], "actions": ["a","b"], "rewards": [[1,2],[3,4]] }""")
+            expectBadInput [ "solve"; "--game"; path; "--dataset"; "d" ] "'name': expected a string, found 5"
+            expectBadInput [ "train"; "--env"; path; "--dataset"; "d"; "--out"; TestPaths.scratchDir "cli-name" ] "'name': expected a string, found 5"
+            File.WriteAllText(path, """{ "name": { "en": "g" }, "agents": ["x","y"], "actions": ["a","b"], "rewards": [[1,2],[3,4]] }""")
+            expectBadInput [ "solve"; "--game"; path; "--dataset"; "d" ] "'name': expected a string, found an object"
+        }
+
         test "a bad dataset folder gives one line naming the problem and exit 2" {
             expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; "/nonexistent/data" ] "/nonexistent/data"
             let folder = TestPaths.scratchDir "cli-empty"

@@ -111,6 +111,25 @@ let tests =
             expectBadInput [ "solve"; "--game"; path; "--dataset"; "d" ] "'name': expected a string, found an object"
         }
 
+        test "solve says when the policy is a QRE other than the optimum and names the optimal joint action (climbing game)" {
+            let path = Path.Combine(TestPaths.scratchDir "cli", "climbing.json")
+            File.WriteAllText(path, """{ "name": "climbing", "agents": ["row","column"], "actions": ["a","b","c"],
+                "rewards": [[11,-30,0],[-30,7,6],[0,0,5]],
+                "datasets": { "uniform": { "behaviour": [[0.3333333333,0.3333333333,0.3333333334],[0.3333333333,0.3333333333,0.3333333334]] } } }""")
+            let r = solveJson [ "--game"; path; "--dataset"; "uniform" ]
+            Expect.isLessThan (r.GetProperty("expected_return").GetDouble()) 10.0 "the default run ends below the optimum"
+            Expect.isFalse (r.GetProperty("reaches_optimum").GetBoolean()) "reaches_optimum"
+            Expect.equal [ for x in r.GetProperty("optimal_joint_actions").EnumerateArray() -> x.GetString() ] [ "(a,a)" ] "optimal_joint_actions"
+            let code, out, _ = inspo [ "solve"; "--game"; path; "--dataset"; "uniform" ]
+            Expect.equal code 0 "exit code"
+            Expect.stringContains out "a quantal response equilibrium of the regularised game, not the optimum" "says what the gap means"
+            Expect.stringContains out "optimal joint action (a,a) (reward 11)" "names the optimum by action names"
+            let mne = solveJson [ "--game"; "mne"; "--dataset"; "balanced" ]
+            Expect.isTrue (mne.GetProperty("reaches_optimum").GetBoolean()) "M-NE balanced reaches (C,C)"
+            let _, out, _ = inspo [ "solve"; "--game"; "mne"; "--dataset"; "balanced" ]
+            Expect.stringContains out "reaches the optimum" "said so"
+        }
+
         test "a bad dataset folder gives one line naming the problem and exit 2" {
             expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; "/nonexistent/data" ] "/nonexistent/data"
             let folder = TestPaths.scratchDir "cli-empty"

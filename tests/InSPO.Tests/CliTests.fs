@@ -111,6 +111,18 @@ let tests =
             expectBadInput [ "solve"; "--game"; path; "--dataset"; "d" ] "'name': expected a string, found an object"
         }
 
+        test "train refuses a dataset folder of another environment: one line naming both, exit 2" {
+            let dir = TestPaths.scratchDir "cli-env"
+            let xor = Path.Combine(dir, "xor-c")
+            InSPO.Data.MatrixGameDatasets.Generate(InSPO.Envs.MatrixGames.Xor, "c", 5, 50, 0, xor) |> ignore
+            let mne = Path.Combine(dir, "mne-balanced")
+            InSPO.Data.MatrixGameDatasets.Generate(InSPO.Envs.MatrixGames.Mne, "balanced", 5, 50, 0, mne) |> ignore
+            let train env folder = [ "train"; "--env"; env; "--dataset"; folder; "--algo"; "bc"; "--profile"; "smoke"; "--out"; Path.Combine(dir, "runs") ]
+            expectBadInput (train "bridge" xor) "environment 'xor' (2 agents, 2 actions, observation 4, state 4), not the run's environment 'bridge' (2 agents, 5 actions, observation 8, state 8)"
+            expectBadInput (train "xor" mne) "environment 'mne' (2 agents, 3 actions, observation 4, state 4), not the run's environment 'xor' (2 agents, 2 actions, observation 4, state 4)"
+            Expect.isFalse (Directory.Exists(Path.Combine(dir, "runs", "bridge"))) "no run folder"
+        }
+
         test "solve says when the policy is a QRE other than the optimum and names the optimal joint action (climbing game)" {
             let path = Path.Combine(TestPaths.scratchDir "cli", "climbing.json")
             File.WriteAllText(path, """{ "name": "climbing", "agents": ["row","column"], "actions": ["a","b","c"],

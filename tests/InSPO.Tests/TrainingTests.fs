@@ -215,6 +215,33 @@ let tests =
             Expect.isTrue (run s longer).Reused "and the new record is reused under its own budget"
         }
 
+        test "the datasets of Tables 1-3 and the reference imports are accepted by their environments" {
+            for env, names in [ "xor", [ "a"; "b"; "c" ]; "mne", [ "balanced"; "imbalanced" ]; "bridge", [ "optimal"; "mixed" ] ] do
+                let e = RunEnvironments.Resolve env
+                for name in names do e.CheckDataset(e.Dataset(name, Runner.DatasetSeed 0).Spec, name)
+            // generated data carry their game's name: XOR's data do not pass for another 2 × 2 game
+            let coordination =
+                MatrixGameRunEnvironment(MatrixGame("coordination", [| "x"; "y" |], [| [| "a"; "b" |]; [| "a"; "b" |] |], [| 1.0; 0.0; 0.0; 1.0 |]))
+            let e = TestPaths.catchException<ArgumentException> (fun () ->
+                coordination.CheckDataset(MatrixGameDatasets.Record(MatrixGames.Xor, "a", 1, 50, 0).Spec, "a"))
+            Expect.stringContains e.Message "environment 'xor' (2 agents, 2 actions, observation 4, state 4), not the run's environment 'coordination'" "by name"
+            let reference = TestPaths.sharedData
+            if Directory.Exists reference then
+                let bridge = RunEnvironments.Resolve "bridge"
+                for name in [ "optimal-reference"; "mixed-reference" ] do bridge.CheckDataset(bridge.Dataset(name, 0).Spec, name)
+                // `inspo import pymarl` names an import by its buffer's parent folder: "xor_alberdice" is not "xor"
+                let xor = RunEnvironments.Resolve "xor"
+                let imports = TestPaths.scratchDir "imports"
+                for buffer in Directory.GetDirectories(Path.Combine(reference, "xor_alberdice")) do
+                    let folder = Path.Combine(imports, Path.GetFileName(buffer: string) |> string)
+                    xor.CheckDataset((PymarlImporter.ImportTo(buffer, "xor_alberdice", folder)).Spec, folder)
+                // an import is still refused by another environment's sizes
+                let imported = Path.Combine(imports, "buffer_02_20")
+                let bridgeRefusal = TestPaths.catchException<ArgumentException> (fun () ->
+                    bridge.CheckDataset((DatasetStore.Load imported).Data.Spec, imported))
+                Expect.stringContains bridgeRefusal.Message "'xor_alberdice' (2 agents, 2 actions" "names the import's environment"
+        }
+
         test "unknown hyperparameters and algorithms are refused by name" {
             let root = TestPaths.scratchDir "bad"
             let e = TestPaths.catchException<ArgumentException> (fun () -> run (spec "xor" "a" "inspo" 0 root [ "alpah", 1.0 ]) tiny |> ignore)

@@ -90,6 +90,8 @@ public static class Runner
 
         int datasetSeed = DatasetSeed(spec.Seed);
         var data = control.DatasetOverride ?? environment.Dataset(spec.Dataset, datasetSeed);
+        // Before the learner: data of another environment would train and fail only in evaluation.
+        environment.CheckDataset(data.Spec, spec.Dataset);
 
         using var buffer = new DeviceEpisodeBuffer(data, device);
         // Initial weights come from a CPU generator of the run's own (not libtorch's global one, which

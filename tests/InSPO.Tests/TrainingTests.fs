@@ -215,6 +215,44 @@ let tests =
             Expect.isTrue (run s longer).Reused "and the new record is reused under its own budget"
         }
 
+        test "a finished cell is reused only for the same data: a folder of the same last name with other data trains again" {
+            let root = TestPaths.scratchDir "reuse-data"
+            let sets = TestPaths.scratchDir "reuse-data-sets"
+            let folder parent dataset =
+                let f = Path.Combine(sets, parent, "buffer_02_20")
+                MatrixGameDatasets.Generate(MatrixGames.Xor, dataset, 20, 50, 0, f) |> ignore
+                f
+            let a, b = folder "A" "a", folder "B" "c"
+            let first = run (spec "xor" a "bc" 0 root []) tiny
+            Expect.isFalse first.Reused "trained"
+            let dir = Runner.RunDirectory first.Spec
+            Expect.equal (Runner.RunDirectory(spec "xor" b "bc" 0 root [])) dir "both folders name the same run folder"
+            let second = run (spec "xor" b "bc" 0 root []) tiny
+            Expect.isFalse second.Reused "other data: trained again"
+            Expect.notEqual second.Metrics["return"] first.Metrics["return"] "on the other data"
+            Expect.equal (Directory.GetFiles(dir, "record.superseded-*.json").Length) 1 "the first record is set aside"
+            Expect.isTrue (run (spec "xor" b "bc" 0 root []) tiny).Reused "the same data again: reused"
+            let copy = Path.Combine(sets, "C", "buffer_02_20")
+            Directory.CreateDirectory copy |> ignore
+            for f in Directory.GetFiles b do File.Copy(f, Path.Combine(copy, Path.GetFileName(f: string) |> string))
+            Expect.isTrue (run (spec "xor" copy "bc" 0 root []) tiny).Reused "the same data in another folder: reused"
+        }
+
+        test "a record without dataset_identity (older builds) is reused for a named dataset, not for a folder" {
+            let forget (r: RunResult) =
+                let json = match Text.Json.Nodes.JsonNode.Parse(File.ReadAllText r.RecordPath) with null -> failwith "empty record" | j -> j.AsObject()
+                Expect.isTrue (json.Remove "dataset_identity") "the record holds dataset_identity"
+                File.WriteAllText(r.RecordPath, json.ToJsonString())
+            let named = spec "xor" "a" "bc" 0 (TestPaths.scratchDir "legacy-named") []
+            forget (run named tiny)
+            Expect.isTrue (run named tiny).Reused "a named dataset: its name and seed determine the data, as before"
+            let folder = Path.Combine(TestPaths.scratchDir "legacy-data", "xor-a")
+            MatrixGameDatasets.Generate(MatrixGames.Xor, "a", 20, 50, 0, folder) |> ignore
+            let s = spec "xor" folder "bc" 0 (TestPaths.scratchDir "legacy-folder") []
+            forget (run s tiny)
+            Expect.isFalse (run s tiny).Reused "a folder: which data made the record is unknown, so trained again"
+        }
+
         test "the datasets of Tables 1-3 and the reference imports are accepted by their environments" {
             for env, names in [ "xor", [ "a"; "b"; "c" ]; "mne", [ "balanced"; "imbalanced" ]; "bridge", [ "optimal"; "mixed" ] ] do
                 let e = RunEnvironments.Resolve env

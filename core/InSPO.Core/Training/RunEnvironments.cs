@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using InSPO.Algorithms;
 using InSPO.Data;
@@ -43,6 +45,17 @@ public abstract class RunEnvironment
 
     static string Describe(EnvSpec s) =>
         $"'{s.Name}' ({s.Agents} agents, {s.Actions} actions, observation {s.ObservationSize}, state {s.StateSize})";
+
+    /// <summary>What determines the data a dataset names, kept in the run record so that a finished run is reused
+    /// only for the same data: for a folder a SHA-256 over its manifest's field checksums (name and sha256 of each,
+    /// in manifest order; the arrays are not read again), for a named dataset the environment's name, the
+    /// dataset's and its seed, which generate it.</summary>
+    public string DatasetIdentity(string dataset, int datasetSeed)
+    {
+        if (!Directory.Exists(dataset)) return $"{Spec.Name}/{dataset}/seed {datasetSeed}";
+        var fields = string.Concat(DatasetStore.ReadManifest(dataset).Fields.Select(f => $"{f.Key} {f.Value.Sha256}\n"));
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fields)));
+    }
 
     /// <summary>A dataset the environment defines by name.</summary>
     protected abstract EpisodeDataset Named(string dataset, int datasetSeed);

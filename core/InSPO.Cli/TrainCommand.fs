@@ -43,6 +43,7 @@ let run (args: ParseResults<TrainArgs>) =
     let every = args.TryGetResult TrainArgs.Eval_Every |> Option.toNullable
     if every.HasValue && every.Value < 1L then
         raise (ArgumentException(sprintf "--eval-every %d: expected a number of steps ≥ 1" every.Value))
+    let label = sprintf "%s/%s/%s seed %d" spec.Env (Runner.DatasetLabel spec.Dataset) spec.Algorithm spec.Seed
     let result =
         match Option.ofObj (Runner.TryLoadFinished spec) with
         | Some finished ->
@@ -55,13 +56,13 @@ let run (args: ParseResults<TrainArgs>) =
                 .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn()
                             RemainingTimeColumn(); ElapsedTimeColumn() |])
                 .Start(fun ctx ->
-                    let task = ctx.AddTask(Markup.Escape(sprintf "%s/%s/%s seed %d" spec.Env spec.Dataset spec.Algorithm spec.Seed))
+                    let task = ctx.AddTask(Markup.Escape label)
                     let progress =
                         { new IProgress<TrainingProgress> with
                             member _.Report p =
                                 task.MaxValue <- float p.TotalSteps
                                 task.Value <- float p.Step
-                                task.Description <- Markup.Escape(sprintf "%s/%s/%s seed %d  %s" spec.Env spec.Dataset spec.Algorithm spec.Seed (lossText p.Losses)) }
+                                task.Description <- Markup.Escape(sprintf "%s  %s" label (lossText p.Losses)) }
                     result <- Runner.Run(spec, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every)))
             result
     let table = Table().AddColumns("metric", "value")

@@ -64,9 +64,13 @@ public static class Runner
         var algo = spec.Algorithm.ToLowerInvariant() + string.Concat((spec.Hyperparameters ?? new Dictionary<string, double>())
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => $"-{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}"));
-        var dataset = Directory.Exists(spec.Dataset) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.Dataset))) : spec.Dataset;
-        return Path.Combine(spec.OutputRoot ?? "runs", spec.Env.ToLowerInvariant(), dataset, algo, $"seed{spec.Seed}");
+        return Path.Combine(spec.OutputRoot ?? "runs", spec.Env.ToLowerInvariant(), DatasetLabel(spec.Dataset), algo, $"seed{spec.Seed}");
     }
+
+    /// <summary>How run folders and progress lines name a dataset: a folder by its last name (its path would nest
+    /// folders, and show as "xor//data/…" after the environment), a named dataset by its name.</summary>
+    public static string DatasetLabel(string dataset) =>
+        Directory.Exists(dataset) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataset))) : dataset;
 
     /// <summary>The seed of a generated dataset, derived from the run seed so that seed k of every algorithm
     /// trains on the same data (and different seeds on different draws, as independent data collections).</summary>

@@ -280,6 +280,24 @@ let tests =
                 Expect.stringContains bridgeRefusal.Message "'xor_alberdice' (2 agents, 2 actions" "names the import's environment"
         }
 
+        test "inspo train (CLI) retrains a finished cell whose record was made with other options" {
+            let root = TestPaths.scratchDir "cli-retrain"
+            let args = [ "train"; "--env"; "xor"; "--dataset"; "b"; "--algo"; "bc"; "--profile"; "smoke"; "--out"; root ]
+            let code, _, err = CliTests.inspo args
+            Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+            let cell = Path.Combine(root, "xor", "b", "bc", "seed0")
+            let record = Path.Combine(cell, "record.json")
+            let json = match Text.Json.Nodes.JsonNode.Parse(File.ReadAllText record) with null -> failwith "empty record" | j -> j.AsObject()
+            json["options"] <- Text.Json.Nodes.JsonNode.Parse """{ "lr": 0.5 }"""
+            File.WriteAllText(record, json.ToJsonString())
+            let code, out, err = CliTests.inspo args
+            Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+            Expect.isFalse (out.Contains "finished before") "a record of other options is not reused"
+            Expect.equal (Directory.GetFiles(cell, "record.superseded-*.json").Length) 1 "it is set aside"
+            let _, out, _ = CliTests.inspo args
+            Expect.stringContains out "finished before" "the new record is reused"
+        }
+
         test "unknown hyperparameters and algorithms are refused by name" {
             let root = TestPaths.scratchDir "bad"
             let e = TestPaths.catchException<ArgumentException> (fun () -> run (spec "xor" "a" "inspo" 0 root [ "alpah", 1.0 ]) tiny |> ignore)

@@ -41,6 +41,10 @@ let toJson (r: MatrixSolveResult) =
     root["qre_gap"] <- JsonValue.Create r.QreGap
     root["joint_action"] <- JsonValue.Create r.ModeJointAction
     root["optimum"] <- JsonValue.Create g.Optimum
+    let optimal = JsonArray()
+    for j in r.OptimalJointActions do optimal.Add(JsonValue.Create j)
+    root["optimal_joint_actions"] <- optimal
+    root["reaches_optimum"] <- JsonValue.Create r.ReachesOptimum
     root["alpha"] <- JsonValue.Create o.Alpha
     root["beta0"] <- JsonValue.Create o.Beta0
     root["beta_decay"] <- JsonValue.Create o.BetaDecay
@@ -72,6 +76,16 @@ let printTables (r: MatrixSolveResult) =
     AnsiConsole.Write table
     printfn "joint action %s, expected return %.4f (optimum %g), QRE gap %s"
         r.ModeJointAction r.ExpectedReturn g.Optimum (r.QreGap.ToString("0.00e+00"))
+    // A gap near 0 only says the policy is an equilibrium of the regularised game; say whether it is the optimum.
+    let optimal =
+        (if r.OptimalJointActions.Count > 1 then "optimal joint actions " else "optimal joint action ")
+        + String.concat " and " r.OptimalJointActions
+    if r.ReachesOptimum then printfn "the policy reaches the optimum (%s)" optimal
+    else
+        printfn "the policy is %s, not the optimum: %s (reward %g)"
+            (if r.QreGap < 1e-6 then "a quantal response equilibrium of the regularised game"
+             else "not an equilibrium of the regularised game (QRE gap above 1e-6)")
+            optimal g.Optimum
 
 let run (args: ParseResults<SolveArgs>) =
     let game = MatrixGames.Resolve(args.GetResult SolveArgs.Game)

@@ -43,27 +43,25 @@ let run (args: ParseResults<TrainArgs>) =
     let every = args.TryGetResult TrainArgs.Eval_Every |> Option.toNullable
     if every.HasValue && every.Value < 1L then
         raise (ArgumentException(sprintf "--eval-every %d: expected a number of steps ≥ 1" every.Value))
-    let result =
-        match Option.ofObj (Runner.TryLoadFinished spec) with
-        | Some finished ->
-            AnsiConsole.MarkupLine("[grey]finished before: its record is kept (delete the run folder to rerun)[/]")
-            finished
-        | None ->
-            let mutable result = Unchecked.defaultof<RunResult>
-            AnsiConsole.Progress()
-                .AutoClear(false)
-                .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn()
-                            RemainingTimeColumn(); ElapsedTimeColumn() |])
-                .Start(fun ctx ->
-                    let task = ctx.AddTask(Markup.Escape(sprintf "%s/%s/%s seed %d" spec.Env spec.Dataset spec.Algorithm spec.Seed))
-                    let progress =
-                        { new IProgress<TrainingProgress> with
-                            member _.Report p =
-                                task.MaxValue <- float p.TotalSteps
-                                task.Value <- float p.Step
-                                task.Description <- Markup.Escape(sprintf "%s/%s/%s seed %d  %s" spec.Env spec.Dataset spec.Algorithm spec.Seed (lossText p.Losses)) }
-                    result <- Runner.Run(spec, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every)))
-            result
+    let label = sprintf "%s/%s/%s seed %d" spec.Env (Runner.DatasetLabel spec.Dataset) spec.Algorithm spec.Seed
+    // Always through the runner: it reuses a finished record only when its options, budget and data match.
+    let mutable result = Unchecked.defaultof<RunResult>
+    AnsiConsole.Progress()
+        .AutoClear(false)
+        .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn()
+                    RemainingTimeColumn(); ElapsedTimeColumn() |])
+        .Start(fun ctx ->
+            let task = ctx.AddTask(Markup.Escape label)
+            let progress =
+                { new IProgress<TrainingProgress> with
+                    member _.Report p =
+                        task.MaxValue <- float p.TotalSteps
+                        task.Value <- float p.Step
+                        task.Description <- Markup.Escape(sprintf "%s  %s" label (lossText p.Losses)) }
+            result <- Runner.Run(spec, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every))
+            if result.Reused then ctx.RemoveTask task |> ignore)
+    if result.Reused then
+        AnsiConsole.MarkupLine("[grey]finished before: its record is kept (delete the run folder to rerun)[/]")
     let table = Table().AddColumns("metric", "value")
     for kv in result.Metrics |> Seq.sortBy (fun kv -> kv.Key) do
         table.AddRow(kv.Key, sprintf "%.4f" kv.Value) |> ignore

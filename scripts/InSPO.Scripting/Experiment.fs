@@ -153,7 +153,7 @@ let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment)
         all
         |> List.mapi (fun i cell ->
             let prefix =
-                sprintf "[%d/%d] %s/%s %s%s seed %d" (i + 1) total e.Env cell.Dataset cell.Variant.Algorithm.Name
+                sprintf "[%d/%d] %s/%s %s%s seed %d" (i + 1) total e.Env (Runner.DatasetLabel cell.Dataset) cell.Variant.Algorithm.Name
                     (hyperText cell.Variant.Hyperparameters) cell.Seed
             let outcome =
                 try

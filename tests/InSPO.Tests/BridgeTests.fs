@@ -100,6 +100,11 @@ let tests =
                 Expect.floatClose { absolute = 1e-4; relative = 0.0 } (BridgeValues.Optimal 20) -1.2355 "20"
                 Expect.floatClose Accuracy.high (BridgeValues.Optimal 50) (BridgeValues.Optimal 20) "no gain from more time"
             }
+            test "the README states the uniform-random value the code computes, to 4 decimals" {
+                let readme = File.ReadAllText(Path.Combine(TestPaths.repoRoot, "README.md"))
+                let stated = sprintf "exact uniform-random value (−%.4f on the 20-step evaluation horizon)" (-(BridgeValues.UniformRandom 20))
+                Expect.stringContains readme stated "README"
+            }
             test "the exact uniform-random value agrees with 10 000 rollouts" {
                 let exact = BridgeValues.UniformRandom 20
                 Expect.isTrue (abs (exact - -7.1) < 0.05) (sprintf "≈ −7.1 on 20 steps (SPEC), got %.4f" exact)

@@ -103,6 +103,46 @@ let tests =
             expectBadInput [ "solve"; "--game"; "chess"; "--dataset"; "a" ] "unknown game 'chess'"
         }
 
+        test "a game file key of the wrong JSON type gives one line naming the key and exit 2" {
+            let path = Path.Combine(TestPaths.scratchDir "cli", "name.json")
+            File.WriteAllText(path, """{ "name": 5, "agents": ["x","y"], "actions": ["a","b"], "rewards": [[1,2],[3,4]] }""")
+            expectBadInput [ "solve"; "--game"; path; "--dataset"; "d" ] "'name': expected a string, found 5"
+            expectBadInput [ "train"; "--env"; path; "--dataset"; "d"; "--out"; TestPaths.scratchDir "cli-name" ] "'name': expected a string, found 5"
+            File.WriteAllText(path, """{ "name": { "en": "g" }, "agents": ["x","y"], "actions": ["a","b"], "rewards": [[1,2],[3,4]] }""")
+            expectBadInput [ "solve"; "--game"; path; "--dataset"; "d" ] "'name': expected a string, found an object"
+        }
+
+        test "train refuses a dataset folder of another environment: one line naming both, exit 2" {
+            let dir = TestPaths.scratchDir "cli-env"
+            let xor = Path.Combine(dir, "xor-c")
+            InSPO.Data.MatrixGameDatasets.Generate(InSPO.Envs.MatrixGames.Xor, "c", 5, 50, 0, xor) |> ignore
+            let mne = Path.Combine(dir, "mne-balanced")
+            InSPO.Data.MatrixGameDatasets.Generate(InSPO.Envs.MatrixGames.Mne, "balanced", 5, 50, 0, mne) |> ignore
+            let train env folder = [ "train"; "--env"; env; "--dataset"; folder; "--algo"; "bc"; "--profile"; "smoke"; "--out"; Path.Combine(dir, "runs") ]
+            expectBadInput (train "bridge" xor) "environment 'xor' (2 agents, 2 actions, observation 4, state 4), not the run's environment 'bridge' (2 agents, 5 actions, observation 8, state 8)"
+            expectBadInput (train "xor" mne) "environment 'mne' (2 agents, 3 actions, observation 4, state 4), not the run's environment 'xor' (2 agents, 2 actions, observation 4, state 4)"
+            Expect.isFalse (Directory.Exists(Path.Combine(dir, "runs", "bridge"))) "no run folder"
+        }
+
+        test "solve says when the policy is a QRE other than the optimum and names the optimal joint action (climbing game)" {
+            let path = Path.Combine(TestPaths.scratchDir "cli", "climbing.json")
+            File.WriteAllText(path, """{ "name": "climbing", "agents": ["row","column"], "actions": ["a","b","c"],
+                "rewards": [[11,-30,0],[-30,7,6],[0,0,5]],
+                "datasets": { "uniform": { "behaviour": [[0.3333333333,0.3333333333,0.3333333334],[0.3333333333,0.3333333333,0.3333333334]] } } }""")
+            let r = solveJson [ "--game"; path; "--dataset"; "uniform" ]
+            Expect.isLessThan (r.GetProperty("expected_return").GetDouble()) 10.0 "the default run ends below the optimum"
+            Expect.isFalse (r.GetProperty("reaches_optimum").GetBoolean()) "reaches_optimum"
+            Expect.equal [ for x in r.GetProperty("optimal_joint_actions").EnumerateArray() -> x.GetString() ] [ "(a,a)" ] "optimal_joint_actions"
+            let code, out, _ = inspo [ "solve"; "--game"; path; "--dataset"; "uniform" ]
+            Expect.equal code 0 "exit code"
+            Expect.stringContains out "a quantal response equilibrium of the regularised game, not the optimum" "says what the gap means"
+            Expect.stringContains out "optimal joint action (a,a) (reward 11)" "names the optimum by action names"
+            let mne = solveJson [ "--game"; "mne"; "--dataset"; "balanced" ]
+            Expect.isTrue (mne.GetProperty("reaches_optimum").GetBoolean()) "M-NE balanced reaches (C,C)"
+            let _, out, _ = inspo [ "solve"; "--game"; "mne"; "--dataset"; "balanced" ]
+            Expect.stringContains out "reaches the optimum" "said so"
+        }
+
         test "a bad dataset folder gives one line naming the problem and exit 2" {
             expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; "/nonexistent/data" ] "/nonexistent/data"
             let folder = TestPaths.scratchDir "cli-empty"

@@ -95,6 +95,28 @@ let tests =
             Expect.stringContains m "behaviour of agent 'x' is not a probability distribution" "behaviour"
         }
 
+        test "a key of the wrong JSON type is refused naming the key" {
+            let game extra = sprintf """{ %s "agents": ["x","y"], "actions": ["a","b"], "rewards": [[1,2],[3,4]] }""" extra
+            Expect.stringContains (loadError (game "\"name\": 5,")) "'name': expected a string, found 5" "number"
+            Expect.stringContains (loadError (game "\"name\": {\"en\": \"g\"},")) "'name': expected a string, found an object" "object"
+            Expect.stringContains (loadError (game "\"name\": [\"g\"],")) "'name': expected a string, found a list of 1" "list"
+            Expect.stringContains (loadError (game "\"datasets\": [\"d\"],")) "'datasets': expected an object (dataset name: definition), found a list of 1" "datasets"
+            Expect.stringContains (loadError (game "\"datasets\": { \"d\": [1] },")) "'datasets.d': expected an object, found a list of 1" "a dataset"
+            Expect.stringContains (loadError (game "\"datasets\": { \"d\": { \"description\": 3, \"support\": [[\"a\",\"a\"]] } },"))
+                "'datasets.d.description': expected a string, found 3" "description"
+            Expect.stringContains (loadError (game "\"datasets\": { \"d\": { \"support\": \"a\" } },"))
+                "'datasets.d.support': expected a list of joint actions, found \"a\"" "support"
+            Expect.stringContains (loadError (game "\"datasets\": { \"d\": { \"behaviour\": 0.5 } },"))
+                "'datasets.d.behaviour': expected a list of per-agent probabilities, found 0.5" "behaviour"
+            Expect.stringContains (loadError (game "\"datasets\": { \"d\": { \"behaviour\": [[0.5, true], [0.5, 0.5]] } },"))
+                "datasets.d.behaviour[0][1]: expected a number, found true" "a probability"
+            Expect.stringContains (loadError """{ "agents": 5, "actions": ["a"], "rewards": [1] }""") "'agents': expected a list of strings, found 5" "agents"
+            Expect.stringContains (loadError """{ "agents": ["x"], "actions": { "x": ["a"] }, "rewards": [1] }""") "'actions': expected a list of strings, found an object" "actions"
+            Expect.stringContains (loadError """{ "agents": ["x","y"], "actions": [["a"], "b"], "rewards": [[1]] }""") "'actions[1]': expected a list of strings, found \"b\"" "actions of an agent"
+            Expect.stringContains (loadError """{ "agents": ["x"], "actions": ["a"], "rewards": { "a": 1 } }""") "rewards: expected a list of 1 entries" "rewards"
+            Expect.stringContains (loadError (game "\"name\": \"a\", \"name\": \"b\",")) "not valid JSON (Duplicate property 'name'" "a key given twice"
+        }
+
         test "a missing game file is refused naming it" {
             let e = TestPaths.catchException<FileNotFoundException> (fun () -> MatrixGames.Resolve "/nonexistent/game.json" |> ignore)
             Expect.stringContains e.Message "/nonexistent/game.json" "names the file"

@@ -186,6 +186,18 @@ let private dslTests =
             finally
                 Directory.Delete(dir, true)
         }
+        test "progress lines name a dataset folder by its last name, without a doubled separator" {
+            let parent = Path.Combine(Path.GetTempPath(), "inspo-dsl-" + Guid.NewGuid().ToString "N")
+            let folder = Path.Combine(parent, "buffer_02_20")
+            Directory.CreateDirectory folder |> ignore
+            try
+                let lines = ResizeArray<string>()
+                runWith lines.Add (fun s -> result s 1.0 "") { small with Datasets = [ folder + string Path.DirectorySeparatorChar ]; Seeds = [ 0 ] } |> ignore
+                Expect.contains lines "[1/2] xor/buffer_02_20 bc seed 0: return 1.000 (1000 steps, 2.0 s)" "progress line"
+                Expect.isFalse (lines |> Seq.exists (fun l -> l.Contains "//")) "no doubled separator"
+            finally
+                Directory.Delete(parent, true)
+        }
         test "runs CSV: one line per cell with steps per second" {
             let csv = runsCsv (runWith quiet (tableRunner smallValues) { small with Datasets = [ "a" ]; Seeds = [ 0 ] })
             Expect.equal csv "dataset,column,hyperparameters,seed,outcome,metric,steps,wall_s,steps_per_s,device\na,BC,,0,ran,0,1000,2.000,500.0,cpu\na,InSPO,,0,ran,1,1000,2.000,500.0,cpu\n" "csv"

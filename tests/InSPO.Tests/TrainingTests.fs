@@ -215,6 +215,89 @@ let tests =
             Expect.isTrue (run s longer).Reused "and the new record is reused under its own budget"
         }
 
+        test "a finished cell is reused only for the same data: a folder of the same last name with other data trains again" {
+            let root = TestPaths.scratchDir "reuse-data"
+            let sets = TestPaths.scratchDir "reuse-data-sets"
+            let folder parent dataset =
+                let f = Path.Combine(sets, parent, "buffer_02_20")
+                MatrixGameDatasets.Generate(MatrixGames.Xor, dataset, 20, 50, 0, f) |> ignore
+                f
+            let a, b = folder "A" "a", folder "B" "c"
+            let first = run (spec "xor" a "bc" 0 root []) tiny
+            Expect.isFalse first.Reused "trained"
+            let dir = Runner.RunDirectory first.Spec
+            Expect.equal (Runner.RunDirectory(spec "xor" b "bc" 0 root [])) dir "both folders name the same run folder"
+            let second = run (spec "xor" b "bc" 0 root []) tiny
+            Expect.isFalse second.Reused "other data: trained again"
+            Expect.notEqual second.Metrics["return"] first.Metrics["return"] "on the other data"
+            Expect.equal (Directory.GetFiles(dir, "record.superseded-*.json").Length) 1 "the first record is set aside"
+            Expect.isTrue (run (spec "xor" b "bc" 0 root []) tiny).Reused "the same data again: reused"
+            let copy = Path.Combine(sets, "C", "buffer_02_20")
+            Directory.CreateDirectory copy |> ignore
+            for f in Directory.GetFiles b do File.Copy(f, Path.Combine(copy, Path.GetFileName(f: string) |> string))
+            Expect.isTrue (run (spec "xor" copy "bc" 0 root []) tiny).Reused "the same data in another folder: reused"
+        }
+
+        test "a record without dataset_identity (older builds) is reused for a named dataset, not for a folder" {
+            let forget (r: RunResult) =
+                let json = match Text.Json.Nodes.JsonNode.Parse(File.ReadAllText r.RecordPath) with null -> failwith "empty record" | j -> j.AsObject()
+                Expect.isTrue (json.Remove "dataset_identity") "the record holds dataset_identity"
+                File.WriteAllText(r.RecordPath, json.ToJsonString())
+            let named = spec "xor" "a" "bc" 0 (TestPaths.scratchDir "legacy-named") []
+            forget (run named tiny)
+            Expect.isTrue (run named tiny).Reused "a named dataset: its name and seed determine the data, as before"
+            let folder = Path.Combine(TestPaths.scratchDir "legacy-data", "xor-a")
+            MatrixGameDatasets.Generate(MatrixGames.Xor, "a", 20, 50, 0, folder) |> ignore
+            let s = spec "xor" folder "bc" 0 (TestPaths.scratchDir "legacy-folder") []
+            forget (run s tiny)
+            Expect.isFalse (run s tiny).Reused "a folder: which data made the record is unknown, so trained again"
+        }
+
+        test "the datasets of Tables 1-3 and the reference imports are accepted by their environments" {
+            for env, names in [ "xor", [ "a"; "b"; "c" ]; "mne", [ "balanced"; "imbalanced" ]; "bridge", [ "optimal"; "mixed" ] ] do
+                let e = RunEnvironments.Resolve env
+                for name in names do e.CheckDataset(e.Dataset(name, Runner.DatasetSeed 0).Spec, name)
+            // generated data carry their game's name: XOR's data do not pass for another 2 × 2 game
+            let coordination =
+                MatrixGameRunEnvironment(MatrixGame("coordination", [| "x"; "y" |], [| [| "a"; "b" |]; [| "a"; "b" |] |], [| 1.0; 0.0; 0.0; 1.0 |]))
+            let e = TestPaths.catchException<ArgumentException> (fun () ->
+                coordination.CheckDataset(MatrixGameDatasets.Record(MatrixGames.Xor, "a", 1, 50, 0).Spec, "a"))
+            Expect.stringContains e.Message "environment 'xor' (2 agents, 2 actions, observation 4, state 4), not the run's environment 'coordination'" "by name"
+            let reference = TestPaths.sharedData
+            if Directory.Exists reference then
+                let bridge = RunEnvironments.Resolve "bridge"
+                for name in [ "optimal-reference"; "mixed-reference" ] do bridge.CheckDataset(bridge.Dataset(name, 0).Spec, name)
+                // `inspo import pymarl` names an import by its buffer's parent folder: "xor_alberdice" is not "xor"
+                let xor = RunEnvironments.Resolve "xor"
+                let imports = TestPaths.scratchDir "imports"
+                for buffer in Directory.GetDirectories(Path.Combine(reference, "xor_alberdice")) do
+                    let folder = Path.Combine(imports, Path.GetFileName(buffer: string) |> string)
+                    xor.CheckDataset((PymarlImporter.ImportTo(buffer, "xor_alberdice", folder)).Spec, folder)
+                // an import is still refused by another environment's sizes
+                let imported = Path.Combine(imports, "buffer_02_20")
+                let bridgeRefusal = TestPaths.catchException<ArgumentException> (fun () ->
+                    bridge.CheckDataset((DatasetStore.Load imported).Data.Spec, imported))
+                Expect.stringContains bridgeRefusal.Message "'xor_alberdice' (2 agents, 2 actions" "names the import's environment"
+        }
+
+        test "inspo train (CLI) retrains a finished cell whose record was made with other options" {
+            let root = TestPaths.scratchDir "cli-retrain"
+            let args = [ "train"; "--env"; "xor"; "--dataset"; "b"; "--algo"; "bc"; "--profile"; "smoke"; "--out"; root ]
+            let code, _, err = CliTests.inspo args
+            Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+            let cell = Path.Combine(root, "xor", "b", "bc", "seed0")
+            let record = Path.Combine(cell, "record.json")
+            let json = match Text.Json.Nodes.JsonNode.Parse(File.ReadAllText record) with null -> failwith "empty record" | j -> j.AsObject()
+            json["options"] <- Text.Json.Nodes.JsonNode.Parse """{ "lr": 0.5 }"""
+            File.WriteAllText(record, json.ToJsonString())
+            let code, out, err = CliTests.inspo args
+            Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+            Expect.isFalse (out.Contains "finished before") "a record of other options is not reused"
+            Expect.equal (Directory.GetFiles(cell, "record.superseded-*.json").Length) 1 "it is set aside"
+            let _, out, _ = CliTests.inspo args
+            Expect.stringContains out "finished before" "the new record is reused"
+        }
+
         test "unknown hyperparameters and algorithms are refused by name" {
             let root = TestPaths.scratchDir "bad"
             let e = TestPaths.catchException<ArgumentException> (fun () -> run (spec "xor" "a" "inspo" 0 root [ "alpah", 1.0 ]) tiny |> ignore)

@@ -20,7 +20,7 @@ public static class MatrixGameFile
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"game file {path}: no such file", path);
         JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw Bad(path, $"not valid JSON ({e.Message.Split('\n')[0]})"); }
         if (root is not JsonObject obj) throw Bad(path, "expected a JSON object at the top level");
         try { return Parse(obj, Path.GetFileNameWithoutExtension(path)); }
@@ -29,7 +29,7 @@ public static class MatrixGameFile
 
     public static MatrixGame Parse(JsonObject obj, string defaultName)
     {
-        string name = obj["name"]?.GetValue<string>() ?? defaultName;
+        string name = OptionalString(obj["name"], "name") ?? defaultName;
         var agents = StringArray(obj["agents"], "agents");
         if (agents.Length == 0) throw new ArgumentException("'agents' is empty");
 
@@ -44,9 +44,11 @@ public static class MatrixGameFile
         FlattenRewards(obj["rewards"] ?? throw new ArgumentException("missing 'rewards'"), agents, actions, 0, "rewards", rewards);
 
         var datasets = new List<MatrixDatasetDefinition>();
-        if (obj["datasets"] is JsonObject ds)
-            foreach (var (dsName, node) in ds)
-                datasets.Add(ParseDataset(dsName, node as JsonObject ?? throw new ArgumentException($"datasets.{dsName}: expected an object"), agents, actions));
+        if (obj["datasets"] is { } datasetsNode)
+            foreach (var (dsName, node) in datasetsNode as JsonObject
+                     ?? throw new ArgumentException($"'datasets': expected an object (dataset name: definition), found {Describe(datasetsNode)}"))
+                datasets.Add(ParseDataset(dsName, node as JsonObject
+                    ?? throw new ArgumentException($"'datasets.{dsName}': expected an object, found {Describe(node)}"), agents, actions));
         return new MatrixGame(name, agents, actions, rewards.ToArray(), datasets);
     }
 
@@ -70,7 +72,12 @@ public static class MatrixGameFile
 
     static MatrixDatasetDefinition ParseDataset(string name, JsonObject node, string[] agents, string[][] actions)
     {
-        string description = node["description"]?.GetValue<string>() ?? "";
+        string description = OptionalString(node["description"], $"datasets.{name}.description") ?? "";
+        // A key of the wrong type is named, not mistaken for an absent one.
+        if (node["support"] is { } supportNode and not JsonArray)
+            throw new ArgumentException($"'datasets.{name}.support': expected a list of joint actions, found {Describe(supportNode)}");
+        if (node["behaviour"] is { } behaviourNode and not JsonArray)
+            throw new ArgumentException($"'datasets.{name}.behaviour': expected a list of per-agent probabilities, found {Describe(behaviourNode)}");
         if (node["support"] is JsonArray support)
         {
             var joints = support.Select((j, n) =>
@@ -91,8 +98,8 @@ public static class MatrixGameFile
         {
             var perAgent = behaviour.Select((p, i) => p is JsonArray probs
                 ? probs.Select((x, k) => x is JsonValue v && v.TryGetValue<double>(out var d) ? d
-                    : throw new ArgumentException($"datasets.{name}.behaviour[{i}][{k}]: expected a number")).ToArray()
-                : throw new ArgumentException($"datasets.{name}.behaviour[{i}]: expected a list of probabilities")).ToArray();
+                    : throw new ArgumentException($"datasets.{name}.behaviour[{i}][{k}]: expected a number, found {Describe(x)}")).ToArray()
+                : throw new ArgumentException($"datasets.{name}.behaviour[{i}]: expected a list of probabilities, found {Describe(p)}")).ToArray();
             return new ProductDataset(name, description, perAgent);
         }
         throw new ArgumentException($"datasets.{name}: expected 'support' (joint actions) or 'behaviour' (per-agent probabilities)");
@@ -103,6 +110,14 @@ public static class MatrixGameFile
             ? arr.Select((x, i) => x is JsonValue v && v.TryGetValue<string>(out var s) ? s
                 : throw new ArgumentException($"{where}[{i}]: expected a string, found {Describe(x)}")).ToArray()
             : throw new ArgumentException($"'{where}': expected a list of strings, found {Describe(node)}");
+
+    /// <summary>An optional string key (absent or null: null); any other JSON type is an error naming the key.</summary>
+    static string? OptionalString(JsonNode? node, string where) => node switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw new ArgumentException($"'{where}': expected a string, found {Describe(node)}"),
+    };
 
     static string Describe(JsonNode? node) => node switch
     {

@@ -13,6 +13,18 @@ public sealed record MatrixSolveResult(MatrixGame Game, string Dataset, string B
     public double ExpectedReturn => Run.ExpectedReturn;
     public double FinalBeta => Run.History[^1].Beta;
 
+    /// <summary>How close to the optimum the expected return must be to count as reaching it.</summary>
+    public const double OptimumTolerance = 1e-3;
+
+    /// <summary>Whether the final policy's expected return is within <see cref="OptimumTolerance"/> of the optimum.
+    /// A QRE gap of 0 does not say this: the gap measures an equilibrium of the regularised game, which may be
+    /// another joint action (the climbing game from uniform data ends near (b,b)).</summary>
+    public bool ReachesOptimum => Game.Optimum - ExpectedReturn <= OptimumTolerance;
+
+    /// <summary>The joint actions whose reward is the optimum, by action names, e.g. ["(a,a)"].</summary>
+    public IReadOnlyList<string> OptimalJointActions =>
+        Enumerable.Range(0, Game.Rewards.Length).Where(j => Game.Rewards[j] == Game.Optimum).Select(Game.JointName).ToArray();
+
     /// <summary>The most likely joint action of the final policy, e.g. "(C,C)".</summary>
     public string ModeJointAction =>
         "(" + string.Join(",", Enumerable.Range(0, Game.Agents.Length).Select(i =>

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using InSPO.Algorithms;
 using InSPO.Data;
 using InSPO.Envs;
@@ -12,10 +15,47 @@ namespace InSPO.Training;
 /// </summary>
 public abstract class RunEnvironment
 {
+    /// <summary>The environment the run's policy acts in (evaluation's episode limit).</summary>
+    public abstract EnvSpec Spec { get; }
+
     /// <summary>The dataset the spec names: a folder, or a name the environment defines (generated datasets use
     /// <paramref name="datasetSeed"/>, derived from the run seed, see <see cref="Runner.DatasetSeed"/>).</summary>
     public EpisodeDataset Dataset(string dataset, int datasetSeed) =>
         Directory.Exists(dataset) ? DatasetStore.Load(dataset).Data : Named(dataset, datasetSeed);
+
+    /// <summary>
+    /// Refuses data of another environment, which would train and then fail in evaluation (a libtorch shape
+    /// error): agents, actions, observation and state sizes must be the environment's. The episode limit may
+    /// differ (Bridge data hold 50 steps, evaluation 20). The name must match too, except for an import
+    /// (<c>inspo import pymarl</c>), which is named by its buffer's folder (the reference XOR buffers:
+    /// "xor_alberdice").
+    /// </summary>
+    public void CheckDataset(EnvSpec data, string dataset)
+    {
+        bool sizes = data.Agents == Spec.Agents && data.Actions == Spec.Actions
+            && data.ObservationSize == Spec.ObservationSize && data.StateSize == Spec.StateSize;
+        bool name = string.Equals(data.Name, Spec.Name, StringComparison.OrdinalIgnoreCase) || IsImport(dataset);
+        if (!sizes || !name)
+            throw new ArgumentException($"dataset {dataset} was recorded in environment {Describe(data)}, not the run's environment {Describe(Spec)}");
+    }
+
+    static bool IsImport(string dataset) =>
+        Directory.Exists(dataset) && DatasetStore.ReadManifest(dataset).Generator["name"] is JsonValue v
+        && v.TryGetValue<string>(out var generator) && generator == "pymarl-import";   // PymarlImporter.ImportTo's
+
+    static string Describe(EnvSpec s) =>
+        $"'{s.Name}' ({s.Agents} agents, {s.Actions} actions, observation {s.ObservationSize}, state {s.StateSize})";
+
+    /// <summary>What determines the data a dataset names, kept in the run record so that a finished run is reused
+    /// only for the same data: for a folder a SHA-256 over its manifest's field checksums (name and sha256 of each,
+    /// in manifest order; the arrays are not read again), for a named dataset the environment's name, the
+    /// dataset's and its seed, which generate it.</summary>
+    public string DatasetIdentity(string dataset, int datasetSeed)
+    {
+        if (!Directory.Exists(dataset)) return $"{Spec.Name}/{dataset}/seed {datasetSeed}";
+        var fields = string.Concat(DatasetStore.ReadManifest(dataset).Fields.Select(f => $"{f.Key} {f.Value.Sha256}\n"));
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fields)));
+    }
 
     /// <summary>A dataset the environment defines by name.</summary>
     protected abstract EpisodeDataset Named(string dataset, int datasetSeed);
@@ -43,6 +83,7 @@ public sealed class MatrixGameRunEnvironment : RunEnvironment
 {
     public MatrixGameRunEnvironment(MatrixGame game) => Game = game;
     public MatrixGame Game { get; }
+    public override EnvSpec Spec => new MatrixGameEnv(Game, Runner.MatrixSteps).Spec;
 
     protected override EpisodeDataset Named(string dataset, int datasetSeed) =>
         MatrixGameDatasets.Record(Game, dataset, Runner.MatrixEpisodes, Runner.MatrixSteps, datasetSeed);
@@ -63,6 +104,8 @@ public sealed class BridgeRunEnvironment : RunEnvironment
 {
     public const int OptimalEpisodes = 500, MixedEpisodes = 1000;
     public static readonly string[] Names = { "optimal", "mixed", "optimal-reference", "mixed-reference" };
+
+    public override EnvSpec Spec => new BridgeEnv(BridgeEnv.EvaluationEpisodeLimit).Spec;
 
     protected override EpisodeDataset Named(string dataset, int datasetSeed) => dataset switch
     {

@@ -6,14 +6,14 @@ namespace InSPO.Training;
 
 /// <summary>
 /// The results record of one run (record.json in the run folder): config (spec, resolved options, profile
-/// budget), seed, profile, device, metrics, final policy, wall time, steps, commit. Written atomically
-/// (temp file + rename), so a record on disk is always complete: its presence marks a finished cell.
+/// budget, the data's identity), seed, profile, device, metrics, final policy, wall time, steps, commit. Written
+/// atomically (temp file + rename), so a record on disk is always complete: its presence marks a finished cell.
 /// </summary>
 public static class RunRecord
 {
     public const string FileName = "record.json";
 
-    public static void Write(string path, RunResult result, JsonObject? options, Profile profile, int datasetSeed)
+    public static void Write(string path, RunResult result, JsonObject? options, Profile profile, int datasetSeed, string datasetIdentity)
     {
         var s = result.Spec;
         var hyper = new JsonObject();
@@ -34,6 +34,7 @@ public static class RunRecord
             ["options"] = options,
             ["budget"] = JsonSerializer.SerializeToNode(profile),
             ["dataset_seed"] = datasetSeed,
+            ["dataset_identity"] = datasetIdentity,
             ["metrics"] = metrics,
             ["final_policy"] = policy,
             ["wall_seconds"] = result.WallSeconds,
@@ -47,12 +48,19 @@ public static class RunRecord
         File.Move(temp, path, overwrite: true);
     }
 
-    /// <summary>Whether the record at <paramref name="path"/> was made with these resolved options and this budget:
-    /// a finished cell is reused only then, so a changed default or profile never passes off an old result.</summary>
-    public static bool SameConfiguration(string path, JsonObject? options, Profile profile)
+    /// <summary>Whether the record at <paramref name="path"/> was made with these resolved options, this budget and
+    /// this data (<see cref="RunEnvironment.DatasetIdentity"/>): a finished cell is reused only then, so a changed
+    /// default, profile or dataset folder (run folders name a folder by its last name) never passes off an old
+    /// result. A record of an older build holds no identity: it matches a named dataset (its name and seed
+    /// determine the data), never a folder.</summary>
+    public static bool SameConfiguration(string path, JsonObject? options, Profile profile, string datasetIdentity, bool datasetIsFolder)
     {
         var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject();
-        return root is not null
+        var recorded = root?["dataset_identity"];
+        bool sameData = recorded is null
+            ? !datasetIsFolder
+            : recorded is JsonValue v && v.TryGetValue<string>(out var identity) && identity == datasetIdentity;
+        return root is not null && sameData
             && JsonNode.DeepEquals(root["options"], options)
             && JsonNode.DeepEquals(root["budget"], JsonSerializer.SerializeToNode(profile));
     }

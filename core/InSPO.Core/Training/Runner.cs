@@ -64,10 +64,14 @@ public static class Runner
         var algo = spec.Algorithm.ToLowerInvariant() + string.Concat((spec.Hyperparameters ?? new Dictionary<string, double>())
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => $"-{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}"));
-        var dataset = Directory.Exists(spec.Dataset) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.Dataset))) : spec.Dataset;
         // "smac:5m_vs_6m" → "smac-5m_vs_6m": a colon is not a file-name character everywhere
-        return Path.Combine(spec.OutputRoot ?? "runs", spec.Env.ToLowerInvariant().Replace(':', '-'), dataset, algo, $"seed{spec.Seed}");
+        return Path.Combine(spec.OutputRoot ?? "runs", spec.Env.ToLowerInvariant().Replace(':', '-'), DatasetLabel(spec.Dataset), algo, $"seed{spec.Seed}");
     }
+
+    /// <summary>How run folders and progress lines name a dataset: a folder by its last name (its path would nest
+    /// folders, and show as "xor//data/…" after the environment), a named dataset by its name.</summary>
+    public static string DatasetLabel(string dataset) =>
+        Directory.Exists(dataset) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataset))) : dataset;
 
     /// <summary>The seed of a generated dataset, derived from the run seed so that seed k of every algorithm
     /// trains on the same data (and different seeds on different draws, as independent data collections).</summary>
@@ -91,6 +95,9 @@ public static class Runner
 
         int datasetSeed = DatasetSeed(spec.Seed);
         var data = control.DatasetOverride ?? environment.Dataset(spec.Dataset, datasetSeed);
+        // Before the learner: data of another environment would train and fail only in evaluation.
+        environment.CheckDataset(data.Spec, spec.Dataset);
+        var datasetIdentity = environment.DatasetIdentity(spec.Dataset, datasetSeed);
 
         using var buffer = new DeviceEpisodeBuffer(data, device);
         // Initial weights come from a CPU generator of the run's own (not libtorch's global one, which
@@ -98,13 +105,14 @@ public static class Runner
         using var init = new Generator((ulong)spec.Seed, CPU);
         using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
         JsonObject? options = learner is IHasOptions h ? JsonSerializer.SerializeToNode(h.Options, h.Options.GetType())?.AsObject() : null;
-        // A finished cell is reused only when its record was made with the same resolved options and budget; a
-        // record of another configuration (a changed default, a changed profile) is set aside, never overwritten.
+        // A finished cell is reused only when its record was made with the same resolved options, budget and data; a
+        // record of another configuration (a changed default, a changed profile, another folder of the same last
+        // name) is set aside, never overwritten.
         if (finished is not null)
         {
-            if (RunRecord.SameConfiguration(finished.RecordPath, options, profile)) return finished.AsReused();
+            if (RunRecord.SameConfiguration(finished.RecordPath, options, profile, datasetIdentity, Directory.Exists(spec.Dataset))) return finished.AsReused();
             var aside = RunRecord.SetAside(finished.RecordPath);
-            Console.Error.WriteLine($"runner: {dir}: the finished record was made with other options or another budget; kept as {Path.GetFileName(aside)}, training again");
+            Console.Error.WriteLine($"runner: {dir}: the finished record was made with other options, another budget or other data; kept as {Path.GetFileName(aside)}, training again");
         }
         var state = new TrainerState(new Generator((ulong)spec.Seed + 0x5EED, device));
         if (control.Resume && File.Exists(checkpointPath)) Checkpoint.Load(checkpointPath, learner, state);
@@ -136,7 +144,7 @@ public static class Runner
         Evaluate(state.Step, evaluation);
         var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds, state.Step,
             device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName));
-        RunRecord.Write(result.RecordPath, result, options, profile, datasetSeed);
+        RunRecord.Write(result.RecordPath, result, options, profile, datasetSeed, datasetIdentity);
         return result;
     }
 }

@@ -9,9 +9,11 @@
 //           best point per dataset (INSPO_SWEEP=1; profile INSPO_PROFILE, default quick); writes *_tuned tables
 //   Paper   every table and figure that exists, defaults and tuned, at the paper profile on the best device
 //           (INSPO_DEVICE, default auto: CUDA when available); reports under reports/paper
-//   Bench   wall time of Tables 1 + 2 (5 seeds, quick profile, fresh run folder) and steps/s per run
+//   Bench   wall time of Tables 1 + 2 (5 seeds, quick profile, fresh run folder) and steps/s per run; one recurrent
+//           BC update on SMAC-lite episode batches, engine vs a hand-written loop (experiments/bench_recurrent_update.fsx)
 //   BenchSim    SMAC-lite agent-steps per second per core, every map, random actions
 //   SmacScores  SMAC-lite win rates of the scripted policies (200 episodes per map and policy)
+//   SmacBC      recurrent vs memoryless BC on scripted SMAC-lite 5m_vs_6m episodes (experiments/smac_bc.fsx)
 // Experiments write run records under runs/ and tables, figures and per-run CSVs under reports/.
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.Core.Process, 5.20.3"
@@ -179,7 +181,8 @@ Target.create "Bench" (fun _ ->
     printfn ""
     for name, seconds in timed do
         printfn "%s: %.1f s wall (dotnet fsi start included)" name seconds
-    printfn "Table 1 + Table 2: %.1f s wall" (timed |> List.sumBy snd))
+    printfn "Table 1 + Table 2: %.1f s wall" (timed |> List.sumBy snd)
+    fsiScript "experiments/bench_recurrent_update.fsx" [])
 
 /// Runs the built `inspo` command.
 let inspo args = dotnet ([ sprintf "core/InSPO.Cli/bin/%s/net10.0/inspo.dll" configuration ] @ args)
@@ -188,10 +191,13 @@ Target.create "BenchSim" (fun _ -> inspo [ "smac"; "bench"; "--seconds"; "3"; "-
 
 Target.create "SmacScores" (fun _ -> inspo [ "smac"; "scores"; "--episodes"; "200" ])
 
+Target.create "SmacBC" (fun _ -> fsiScript "experiments/smac_bc.fsx" [])
+
 "Restore" ==> "Build" ==> "Test" |> ignore
 "Build" ==> "Quick" |> ignore
 "Build" ==> "BenchSim" |> ignore
 "Build" ==> "SmacScores" |> ignore
+"Build" ==> "SmacBC" |> ignore
 "Plotly" ==> "Quick" |> ignore
 "Build" ==> "Table1" |> ignore
 "Build" ==> "Table2" |> ignore

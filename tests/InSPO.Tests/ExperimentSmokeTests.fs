@@ -158,6 +158,20 @@ let tests =
                         Expect.stringContains out2 (sprintf "0 ran, %d reused, 0 failed" cells) "rerun reuses every cell"
                 }
         ]
+        test "smac_bc.fsx: recurrent and memoryless BC on scripted SMAC-lite episodes, smoke profile, real runner" {
+            let dir = TestPaths.scratchDir "smac_bc"
+            let code, out, err = runSmoke "smac_bc" dir
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            Expect.stringContains out "| BC, shared GRU agent (CFCQL's) |" "recurrent row"
+            Expect.stringContains out "| BC, shared MLP (no memory) |" "memoryless row"
+            Expect.equal (Directory.GetFiles(Path.Combine(dir, "runs"), "record.json", SearchOption.AllDirectories).Length) 2 "two records"
+        }
+        test "bench_recurrent_update.fsx runs (smoke: two updates each)" {
+            let dir = TestPaths.scratchDir "bench_recurrent_update"
+            let code, out, err = runSmoke "bench_recurrent_update" dir
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            Expect.stringContains out "| 128 |" "both batch sizes"
+        }
         test "exact_games.fsx runs in dotnet fsi (engine and libtorch loaded) and prints both tables" {
             let code, out, err = runScript "experiments/exact_games.fsx"
             Expect.equal code 0 (sprintf "exit code; stderr: %s" err)

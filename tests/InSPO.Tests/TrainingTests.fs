@@ -215,6 +215,13 @@ let tests =
             Expect.isTrue (run s longer).Reused "and the new record is reused under its own budget"
         }
 
+        test "run folders name a game file by its name and a SMAC-lite map without the colon, under the output root" {
+            let dir (env: string) = Runner.RunDirectory(RunSpec(env, "uniform", "bc", 0, "smoke", "cpu", null, "/out"))
+            Expect.equal (dir "/home/me/games/Climb.json") (Path.Combine("/out", "climb", "uniform", "bc", "seed0")) "absolute game file"
+            Expect.equal (dir "games/climb.json") (Path.Combine("/out", "climb", "uniform", "bc", "seed0")) "relative game file"
+            Expect.equal (dir "smac:5m_vs_6m") (Path.Combine("/out", "smac-5m_vs_6m", "uniform", "bc", "seed0")) "SMAC-lite map"
+            Expect.equal (dir "XOR") (Path.Combine("/out", "xor", "uniform", "bc", "seed0")) "built-in game"
+        }
         test "a finished cell is reused only for the same data: a folder of the same last name with other data trains again" {
             let root = TestPaths.scratchDir "reuse-data"
             let sets = TestPaths.scratchDir "reuse-data-sets"

@@ -48,11 +48,14 @@ public sealed class RecurrentAgent : nn.Module
     /// <summary>A whole sequence from a zero hidden state: inputs K × T × in → outputs K × T × out.</summary>
     public Tensor Unroll(Tensor inputs)
     {
-        long k = inputs.shape[0], t = inputs.shape[1];
-        var x = nn.functional.relu(fc1.forward(inputs));
+        long k = inputs.shape[0];
+        // Time-major and unbound once: the backward of unbind is one stack, where T selects would each allocate
+        // a zero tensor of the whole sequence (Bench, 5m_vs_6m, 128 episodes: 1.36 × a hand-written loop with selects,
+        // 0.94–0.98 × with unbind).
+        var steps = nn.functional.relu(fc1.forward(inputs)).transpose(0, 1).contiguous().unbind(0);
         var h = zeros(k, Hidden, device: inputs.device, dtype: inputs.dtype);
-        var hs = new Tensor[t];
-        for (long s = 0; s < t; s++) hs[s] = h = gru.forward(x.select(1, s), h);
+        var hs = new Tensor[steps.Length];
+        for (int s = 0; s < steps.Length; s++) hs[s] = h = gru.forward(steps[s], h);
         return fc2.forward(stack(hs, 1));
     }
 }

@@ -15,6 +15,9 @@ namespace InSPO.Training;
 public sealed record Profile(string Name, int BehaviourSteps, int Steps, int BatchSize, int EvalEpisodes, int CheckpointEvery, int LogEvery, int Hidden = 256)
 {
     public long TotalSteps => BehaviourSteps + Steps;
+
+    /// <summary>The same budget evaluated on another number of episodes (F# scripts cannot use C#'s <c>with</c>).</summary>
+    public Profile WithEvalEpisodes(int episodes) => this with { EvalEpisodes = episodes };
 }
 
 /// <summary>The three budgets. Sizes were chosen by measurement on the 2-core CPU (see the issue-3 report):

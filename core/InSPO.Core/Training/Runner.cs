@@ -64,9 +64,15 @@ public static class Runner
         var algo = spec.Algorithm.ToLowerInvariant() + string.Concat((spec.Hyperparameters ?? new Dictionary<string, double>())
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => $"-{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}"));
-        // "smac:5m_vs_6m" → "smac-5m_vs_6m": a colon is not a file-name character everywhere
-        return Path.Combine(spec.OutputRoot ?? "runs", spec.Env.ToLowerInvariant().Replace(':', '-'), DatasetLabel(spec.Dataset), algo, $"seed{spec.Seed}");
+        return Path.Combine(spec.OutputRoot ?? "runs", EnvironmentLabel(spec.Env), DatasetLabel(spec.Dataset), algo, $"seed{spec.Seed}");
     }
+
+    /// <summary>How run folders name an environment: lower case; a game file by its name without the extension (an
+    /// absolute path would put the run folder under the file itself); "smac:5m_vs_6m" as "smac-5m_vs_6m" (a colon
+    /// is not a file-name character everywhere).</summary>
+    public static string EnvironmentLabel(string env) =>
+        (env.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(env) : env)
+            .ToLowerInvariant().Replace(':', '-');
 
     /// <summary>How run folders and progress lines name a dataset: a folder by its last name (its path would nest
     /// folders, and show as "xor//data/…" after the environment), a named dataset by its name.</summary>

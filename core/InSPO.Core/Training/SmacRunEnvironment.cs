@@ -26,6 +26,8 @@ public sealed class SmacRunEnvironment : RunEnvironment
 
     public SmacMap Map { get; }
 
+    public override EnvSpec Spec => new SmacEnv(Map).Spec;
+
     /// <summary>"smac:5m_vs_6m" → the map; null when <paramref name="env"/> is not a SMAC-lite name.</summary>
     public static SmacRunEnvironment? TryResolve(string env) =>
         env.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? new SmacRunEnvironment(SmacMaps.Get(env[Prefix.Length..])) : null;

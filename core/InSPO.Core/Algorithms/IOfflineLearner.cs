@@ -12,9 +12,19 @@ namespace InSPO.Algorithms;
 /// All randomness comes from the generator the trainer passes, so the trainer's checkpoint (modules,
 /// optimisers, generator state, step) determines the rest of a run.
 /// </summary>
-public interface IOfflineLearner : IDecentralisedPolicy, IDisposable
+public interface IOfflineLearner : ICheckpointable, IDecentralisedPolicy, IDisposable
 {
-    /// <summary>"inspo", "bc", ….</summary>
+
+    /// <summary>One training step (0-based <paramref name="step"/> of <paramref name="totalSteps"/>). Returns the
+    /// losses (and scalars worth logging) by name, already read back from the device. Runs inside the
+    /// trainer's dispose scope.</summary>
+    IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator);
+}
+
+/// <summary>What a checkpoint saves of a learner (offline or online), besides the trainer's counters.</summary>
+public interface ICheckpointable
+{
+    /// <summary>"inspo", "bc", "qmix", ….</summary>
     string Name { get; }
 
     /// <summary>Every module whose parameters or buffers change during training (networks, target networks,
@@ -23,11 +33,6 @@ public interface IOfflineLearner : IDecentralisedPolicy, IDisposable
 
     /// <summary>Every optimiser, by a stable name: a checkpoint saves their moments and step counts.</summary>
     IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
-
-    /// <summary>One training step (0-based <paramref name="step"/> of <paramref name="totalSteps"/>). Returns the
-    /// losses (and scalars worth logging) by name, already read back from the device. Runs inside the
-    /// trainer's dispose scope.</summary>
-    IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator);
 }
 
 /// <summary>A learner whose options record is written into its run record (Runner), as JSON.</summary>

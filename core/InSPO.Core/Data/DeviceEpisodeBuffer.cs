@@ -56,6 +56,18 @@ public sealed record EpisodeBatch(
     /// <summary>Slots T (the longest episode's length + 1).</summary>
     public long Slots => Filled.shape[1];
 
+    /// <summary>Episodes <paramref name="episodes"/> (int64 indices on the store's device) of an episode store with
+    /// E × T1 × … tensors and per-episode <paramref name="lengths"/>, cut to the longest of them and moved by
+    /// <paramref name="move"/> (to the training device).</summary>
+    public static EpisodeBatch Gather(Tensor episodes, Tensor lengths, Tensor observations, Tensor states, Tensor actions, Tensor available,
+                                      Tensor rewards, Tensor terminated, Tensor truncated, Tensor filled, Func<Tensor, Tensor> move)
+    {
+        long slots = lengths.index_select(0, episodes).max().item<long>() + 1;
+        Tensor Take(Tensor t) => move(t.index_select(0, episodes).narrow(1, 0, slots));
+        return new EpisodeBatch(Take(observations), Take(states), Take(actions), Take(available), Take(rewards),
+            Take(terminated), Take(truncated), Take(filled));
+    }
+
     /// <summary>Each agent's previous action, B × T × N (int64): −1 at t = 0 (PyMARL feeds zeros there).</summary>
     public Tensor LastActions =>
         cat(new[] { full(Count, 1, Actions.shape[2], -1L, dtype: int64, device: Actions.device), Actions.narrow(1, 0, Slots - 1) }, 1);
@@ -227,11 +239,8 @@ public sealed class DeviceEpisodeBuffer : IDisposable
     /// <summary>The episodes <paramref name="episodes"/> (int64 indices) cut to the longest of them.</summary>
     public EpisodeBatch GatherEpisodes(Tensor episodes)
     {
-        episodes = episodes.to(Storage);
-        long slots = Lengths.index_select(0, episodes).max().item<long>() + 1;
-        Tensor Take(Tensor t) => Move(t.index_select(0, episodes).narrow(1, 0, slots));
-        return new EpisodeBatch(Take(Observations), Take(States), Take(Actions), Take(Available), Take(Rewards),
-            Take(Terminated), Take(Truncated), Take(Filled));
+        return EpisodeBatch.Gather(episodes.to(Storage), Lengths, Observations, States, Actions, Available, Rewards,
+            Terminated, Truncated, Filled, Move);
     }
 
     public void Dispose()

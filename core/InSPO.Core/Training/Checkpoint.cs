@@ -14,7 +14,7 @@ public static class Checkpoint
 {
     const string Magic = "INSPO-CHECKPOINT-1";
 
-    public static void Save(string path, IOfflineLearner learner, TrainerState state)
+    public static void Save(string path, ICheckpointable learner, TrainerState state)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = path + ".tmp";
@@ -49,7 +49,7 @@ public static class Checkpoint
     }
 
     /// <summary>Restores <paramref name="learner"/> and <paramref name="state"/> from <paramref name="path"/>.</summary>
-    public static void Load(string path, IOfflineLearner learner, TrainerState state)
+    public static void Load(string path, ICheckpointable learner, TrainerState state)
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);

@@ -1,0 +1,38 @@
+/// `inspo qmix train`: online QMIX on a SMAC-lite map, with a progress bar.
+module InSPO.Cli.QmixCommand
+
+open System
+open System.Collections.Generic
+open Argu
+open Spectre.Console
+open InSPO.Cli.Arguments
+open InSPO.Online
+
+let run (args: ParseResults<QmixArgs>) =
+    match args.GetSubCommand() with
+    | QmixArgs.Train t ->
+        let map = InSPO.Envs.Smac.SmacMaps.Get(t.GetResult QmixTrainArgs.Map)
+        let hyper = Dictionary<string, float>(dict (t.GetResults QmixTrainArgs.Set |> List.map TrainCommand.parseSetting))
+        match t.TryGetResult QmixTrainArgs.Steps with
+        | Some s when s < 1L -> raise (ArgumentException(sprintf "--steps %d: expected at least 1" s))
+        | Some s -> hyper["total_steps"] <- float s
+        | None -> ()
+        let options = QmixOptions.For(map.Name, hyper)
+        let seed = t.GetResult(QmixTrainArgs.Seed, 0)
+        let root = t.GetResult(QmixTrainArgs.Out, "runs")
+        let mutable record = Unchecked.defaultof<Text.Json.Nodes.JsonObject>
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); RemainingTimeColumn(); ElapsedTimeColumn() |])
+            .Start(fun ctx ->
+                let task = ctx.AddTask(Markup.Escape(sprintf "qmix %s seed %d" map.Name seed), true, float options.TotalSteps)
+                let progress =
+                    { new IProgress<QmixProgress> with
+                        member _.Report p =
+                            task.Value <- float (min p.EnvironmentSteps p.TotalSteps)
+                            let win = if p.LastWinRate.HasValue then sprintf "%.2f" p.LastWinRate.Value else "–"
+                            task.Description <- Markup.Escape(sprintf "qmix %s seed %d  ε %.2f  td %.3g  test win %s" map.Name seed p.Epsilon p.Loss win) }
+                record <- QmixTrainer.Train(map, options, seed, root, t.Contains QmixTrainArgs.Resume, t.GetResult(QmixTrainArgs.Device, "cpu"), progress))
+        printfn "%s" (record.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
+        printfn "run: %s" (QmixTrainer.RunDirectory(root, map.Name, seed))
+        0

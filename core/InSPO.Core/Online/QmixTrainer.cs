@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InSPO.Actors;
+using InSPO.Data;
+using InSPO.Envs;
+using InSPO.Envs.Smac;
+using InSPO.Runtime;
+using InSPO.Training;
+using static TorchSharp.torch;
+
+namespace InSPO.Online;
+
+/// <summary>What the QMIX loop reports while it runs.</summary>
+public sealed record QmixProgress(long EnvironmentSteps, long TotalSteps, long Episodes, double Epsilon, double Loss, double? LastWinRate, TimeSpan Elapsed);
+
+/// <summary>
+/// The online QMIX loop on a SMAC-lite map (pymarl2's episode runner with 8 parallel environments): collect one
+/// episode per environment with the ε-greedy policy through the rollout loop, add them to the replay buffer,
+/// update once on a batch of episodes, copy the targets every 200 episodes, test 32 greedy episodes every 10 000
+/// environment steps (win rate and return into <c>curve.csv</c> and TensorBoard) and save the networks every
+/// 100 000 steps (<c>models/{steps}.bin</c>, what the dataset tiers load). The run folder is
+/// <c>{root}/qmix/{map}/seed{seed}/</c>; <c>checkpoint.bin</c> and <c>progress.json</c> let a killed run resume
+/// from its networks, optimiser, generator and counters (with an empty replay buffer, which it refills before the
+/// next update: resuming is not bit-identical to an uninterrupted run).
+/// </summary>
+public static class QmixTrainer
+{
+    public static string RunDirectory(string root, string map, int seed) => Path.Combine(root, "qmix", map, $"seed{seed}");
+
+    public static JsonObject Train(SmacMap map, QmixOptions o, int seed, string root, bool resume, string device = "cpu",
+                                   IProgress<QmixProgress>? progress = null)
+    {
+        TorchRuntime.Initialize();
+        var dev = TorchRuntime.ResolveDevice(device);
+        if (dev.type == TorchSharp.DeviceType.CPU) set_num_threads(1);
+        TorchRuntime.Seed(seed);
+        var dir = RunDirectory(root, map.Name, seed);
+        Directory.CreateDirectory(Path.Combine(dir, "models"));
+        var checkpointPath = Path.Combine(dir, "checkpoint.bin");
+        var progressPath = Path.Combine(dir, "progress.json");
+
+        var spec = new SmacEnv(map).Spec;
+        using var init = new Generator((ulong)seed, CPU);
+        using var qmix = new Qmix(spec, o, dev, init);
+        var state = new TrainerState(new Generator((ulong)seed + 0x5EED, dev));
+        long episodes = 0, iteration = 0, lastTarget = 0, lastTest = long.MinValue / 2, lastSaved = 0;
+        double bestWin = -1;
+        if (resume && File.Exists(checkpointPath) && File.Exists(progressPath))
+        {
+            Checkpoint.Load(checkpointPath, qmix, state);
+            var p = JsonNode.Parse(File.ReadAllText(progressPath))!.AsObject();
+            episodes = p["episodes"]!.GetValue<long>(); iteration = p["iteration"]!.GetValue<long>();
+            lastTarget = p["last_target"]!.GetValue<long>(); lastTest = p["last_test"]!.GetValue<long>();
+            lastSaved = p["last_saved"]!.GetValue<long>(); bestWin = p["best_win_rate"]!.GetValue<double>();
+        }
+        var curve = new LearningCurve(Path.Combine(dir, LearningCurve.FileName), state.Step);
+        var tb = utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb"));
+        using var buffer = new EpisodeReplayBuffer(spec, o.BufferEpisodes, dev);
+        var envs = VectorEnv.Of(o.Environments, () => new SmacEnv(map), threads: 1);
+        using var actor = new PolicyActor(qmix, spec, envs.Count, dev);
+        var clock = Stopwatch.StartNew();
+        double startSeconds = state.TrainingSeconds, loss = double.NaN;
+        double? lastWin = null;
+
+        void Save()
+        {
+            state.TrainingSeconds = startSeconds + clock.Elapsed.TotalSeconds;
+            Checkpoint.Save(checkpointPath, qmix, state);
+            var p = new JsonObject
+            {
+                ["episodes"] = episodes, ["iteration"] = iteration, ["last_target"] = lastTarget, ["last_test"] = lastTest,
+                ["last_saved"] = lastSaved, ["best_win_rate"] = bestWin, ["environment_steps"] = state.Step,
+            };
+            File.WriteAllText(progressPath + ".tmp", p.ToJsonString());
+            File.Move(progressPath + ".tmp", progressPath, overwrite: true);
+        }
+
+        while (state.Step < o.TotalSteps)
+        {
+            if (state.Step - lastTest >= o.TestEvery)
+            {
+                // Test before collecting, so step 0 is on the curve too; the same test seeds every time.
+                var test = Evaluator.Evaluate(qmix, () => new SmacEnv(map), o.TestEpisodes, unchecked(seed * 31 + 17), dev, choice: ActionChoice.Greedy);
+                curve.Append(state.Step, test.Metrics);
+                foreach (var (k, v) in test.Metrics) tb.add_scalar("test/" + k, (float)v, (int)state.Step);
+                lastWin = test.Metrics["win_rate"];
+                lastTest = state.Step;
+                if (lastWin > bestWin)
+                {
+                    bestWin = lastWin.Value;
+                    Checkpoint.Save(Path.Combine(dir, "models", "best.bin"), qmix, state);
+                }
+            }
+            double epsilon = o.EpsilonAt(state.Step);
+            int rolloutSeed = EpisodeSeeds.Policy(seed, (int)iteration);
+            var data = Collector.Collect(envs, actor, new RolloutOptions
+            {
+                Episodes = o.Environments, Seed = rolloutSeed, Choice = ActionChoice.EpsilonGreedy, Epsilon = epsilon,
+            }, out var summaries);
+            buffer.Add(data);
+            state.Step += data.TotalSteps();
+            episodes += data.Episodes;
+            iteration++;
+            tb.add_scalar("train/epsilon", (float)epsilon, (int)state.Step);
+            tb.add_scalar("train/return", (float)summaries.Average(s => s.Return), (int)state.Step);
+
+            if (buffer.Count >= o.BatchEpisodes)
+                using (NewDisposeScope())
+                {
+                    var (l, qTotal) = qmix.Update(buffer.Sample(o.BatchEpisodes, state.Generator));
+                    loss = TrainingDivergedException.ThrowIfNotFinite("loss/td", state.Step, l);
+                    tb.add_scalar("loss/td", (float)l, (int)state.Step);
+                    tb.add_scalar("train/q_total", (float)qTotal, (int)state.Step);
+                }
+            if (episodes - lastTarget >= o.TargetUpdateEpisodes)
+            {
+                qmix.UpdateTargets();
+                lastTarget = episodes;
+            }
+            if (state.Step - lastSaved >= o.CheckpointEvery)
+            {
+                lastSaved = state.Step / o.CheckpointEvery * o.CheckpointEvery;
+                Checkpoint.Save(Path.Combine(dir, "models", $"{lastSaved}.bin"), qmix, state);
+                Save();
+            }
+            progress?.Report(new QmixProgress(state.Step, o.TotalSteps, episodes, epsilon, loss, lastWin,
+                TimeSpan.FromSeconds(startSeconds + clock.Elapsed.TotalSeconds)));
+        }
+        var final = Evaluator.Evaluate(qmix, () => new SmacEnv(map), o.TestEpisodes, unchecked(seed * 31 + 17), dev, choice: ActionChoice.Greedy);
+        curve.Append(state.Step, final.Metrics);
+        Checkpoint.Save(Path.Combine(dir, "models", $"{state.Step}.bin"), qmix, state);
+        Save();
+        var metrics = new JsonObject();
+        foreach (var (k, v) in final.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal)) metrics[k] = v;
+        var record = new JsonObject
+        {
+            ["map"] = map.Name, ["seed"] = seed, ["options"] = JsonSerializer.SerializeToNode(o), ["environment_steps"] = state.Step,
+            ["episodes"] = episodes, ["final_test"] = metrics, ["best_test_win_rate"] = bestWin, ["training_seconds"] = state.TrainingSeconds,
+            ["commit"] = RunRecord.Commit(),
+        };
+        File.WriteAllText(Path.Combine(dir, RunRecord.FileName), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return record;
+    }
+}

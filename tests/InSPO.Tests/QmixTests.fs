@@ -1,0 +1,74 @@
+/// Online QMIX: the TD(λ) target, the episode replay buffer, and the training loop end to end.
+module InSPO.Tests.QmixTests
+
+open System.IO
+open Expecto
+open TorchSharp
+open InSPO.Envs.Smac
+open InSPO.Online
+open InSPO.Training
+
+let private row (xs: float32 list) = torch.tensor(Array.ofList xs).unsqueeze 0L
+
+[<Tests>]
+let tests =
+    testList "qmix" [
+        test "TD(λ) targets: λ-mixing inside the episode, a terminated end does not bootstrap, a truncated one does" {
+            let gamma, lambda = 0.9, 0.5
+            // 3 steps then the final slot (T = 4). V̄ = Q̄_tot at each slot.
+            let r, v = [ 1f; 2f; 3f; 0f ], [ 10f; 20f; 30f; 40f ]
+            let filled = row [ 1f; 1f; 1f; 0f ]
+            let expected terminatedAtEnd =
+                let g2 = 3.0 + (if terminatedAtEnd then 0.0 else gamma * 40.0)
+                let g1 = 2.0 + gamma * ((1.0 - lambda) * 30.0 + lambda * g2)
+                let g0 = 1.0 + gamma * ((1.0 - lambda) * 20.0 + lambda * g1)
+                [| g0; g1; g2 |]
+            for terminatedAtEnd in [ true; false ] do
+                let term = row [ 0f; 0f; (if terminatedAtEnd then 1f else 0f); 0f ]
+                let g = Qmix.LambdaReturns(row r, term, filled, row v, gamma, lambda).data<float32>().ToArray()
+                let e = expected terminatedAtEnd
+                for t in 0 .. 2 do Expect.floatClose Accuracy.medium (float g[t]) e[t] (sprintf "G_%d (terminated %b)" t terminatedAtEnd)
+            // λ = 0: one-step targets r + γ V̄(s')
+            let g = Qmix.LambdaReturns(row r, row [ 0f; 0f; 0f; 0f ], filled, row v, gamma, 0.0).data<float32>().ToArray()
+            Expect.floatClose Accuracy.medium (float g[0]) (1.0 + gamma * 20.0) "λ = 0"
+        }
+
+        test "the episode replay buffer overwrites its oldest episodes and samples cut batches" {
+            let map = SmacMaps.Get "5m_vs_6m"
+            let data = SmacRunEnvironment.ScriptedDataset(map, ScriptedPolicies.Random, 5, 1)
+            use buffer = new EpisodeReplayBuffer(data.Spec, 8, torch.CPU)
+            buffer.Add data
+            Expect.equal buffer.Count 5 "five held"
+            buffer.Add data
+            Expect.equal (buffer.Count, buffer.Added) (8, 10L) "capacity reached, ten added"
+            let b = buffer.Sample(6L, new torch.Generator(3UL))
+            Expect.equal b.Count 6L "batch"
+            let longest = [ for e in 0 .. 4 -> data.EpisodeLength e ] |> List.max
+            Expect.isLessThanOrEqual b.Slots (int64 (longest + 1)) "cut to the longest sampled"
+            let filled = b.Filled.sum().item<float32>()
+            Expect.isGreaterThan filled 0f "real steps"
+        }
+
+        test "inspo qmix train runs, tests, saves models and resumes from its checkpoint" {
+            let root = TestPaths.scratchDir "qmix-train"
+            let train steps resume =
+                CliTests.inspo ([ "qmix"; "train"; "--map"; "2s3z"; "--steps"; string steps; "--out"; root
+                                  "--set"; "test_every=600"; "--set"; "test_episodes=4"; "--set"; "checkpoint_every=600"; "--set"; "batch_episodes=8" ]
+                                @ (if resume then [ "--resume" ] else []))
+            let code, out, err = train 900 false
+            Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+            let dir = QmixTrainer.RunDirectory(root, "2s3z", 0)
+            let curve = LearningCurve.Read(Path.Combine(dir, LearningCurve.FileName))
+            Expect.isGreaterThanOrEqual curve.Count 2 "tests at step 0 and at the end"
+            Expect.isTrue (curve |> Seq.forall (fun struct (_, m) -> m.ContainsKey "win_rate")) "win rate on every test"
+            Expect.isTrue (File.Exists(Path.Combine(dir, "models", "600.bin"))) "a model every checkpoint_every steps"
+            Expect.stringContains out "\"final_test\"" "the record"
+            let code, _, err = train 1800 true
+            Expect.equal code 0 (sprintf "resume (stderr: %s)" err)
+            let record = nonNull (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "record.json"))))
+            Expect.isGreaterThanOrEqual ((nonNull record["environment_steps"]).GetValue<int64>()) 1800L "resumed to the new budget"
+            let code, _, err = CliTests.inspo [ "qmix"; "train"; "--map"; "2s3z"; "--set"; "nonsense=1"; "--out"; root ]
+            Expect.equal code 2 "an unknown option is refused"
+            Expect.stringContains err "nonsense" "named"
+        }
+    ]

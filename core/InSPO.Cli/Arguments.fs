@@ -62,6 +62,8 @@ type GenerateArgs =
     | [<Mandatory; CustomCommandLine("--env"); AltCommandLine("--game", "-g")>] Env of env: string
     | [<AltCommandLine("-d")>] Dataset of dataset: string
     | Policy of policy: string
+    | Qmix of model: string
+    | Epsilon of epsilon: float
     | [<Mandatory; AltCommandLine("-o")>] Out of folder: string
     | Episodes of count: int
     | Steps of length: int
@@ -72,10 +74,27 @@ type GenerateArgs =
             | Env _ -> "xor, mne, bridge, smac:MAP (SMAC-lite: 2s3z, 3s_vs_5z, 5m_vs_6m, 6h_vs_8z or a .json map), or a JSON matrix-game file."
             | Dataset _ -> "a dataset the game defines (xor: a|b|c, mne: balanced|imbalanced, bridge: optimal|mixed)."
             | Policy _ -> "SMAC-lite: the scripted policy that plays (random, attack-nearest, focus-fire)."
+            | Qmix _ -> "SMAC-lite: a saved QMIX model that plays (models/STEPS.bin or models/best.bin of `inspo qmix train`): the medium and expert tiers."
+            | Epsilon _ -> "with --qmix: ε-greedy instead of greedy (default 0, CFCQL's; OG-MARL used 0.05)."
             | Out _ -> "folder to write (replaced atomically if it exists)."
             | Episodes _ -> "number of episodes (default: matrix games 100, bridge 500 optimal / 1000 mixed, SMAC-lite 1000)."
             | Steps _ -> "steps per episode, the repeated game's length (default 50, as AlberDICE's buffers)."
             | Seed _ -> "generator seed (default 0)."
+
+type MixArgs =
+    | [<Mandatory>] Medium of folder: string
+    | [<Mandatory>] Expert of folder: string
+    | Episodes of count: int
+    | Seed of seed: int
+    | [<Mandatory; AltCommandLine("-o")>] Out of folder: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Medium _ -> "the medium tier's dataset folder."
+            | Expert _ -> "the expert tier's dataset folder."
+            | MixArgs.Episodes _ -> "episodes taken from each (default: half of the smaller tier, as CFCQL's 2500 of 5000)."
+            | MixArgs.Seed _ -> "seed of the index draw (default 0)."
+            | MixArgs.Out _ -> "folder to write."
 
 type InfoArgs =
     | [<MainCommand; Mandatory>] Folder of folder: string
@@ -103,11 +122,13 @@ type ImportArgs =
 type DatasetArgs =
     | [<CliPrefix(CliPrefix.None)>] Generate of ParseResults<GenerateArgs>
     | [<CliPrefix(CliPrefix.None)>] Info of ParseResults<InfoArgs>
+    | [<CliPrefix(CliPrefix.None)>] Mix of ParseResults<MixArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Generate _ -> "record a dataset from a behaviour policy (a game's, Bridge's, or a scripted SMAC-lite policy)."
             | Info _ -> "print a dataset's manifest and statistics (validates it)."
+            | Mix _ -> "CFCQL's mixed tier: medium[idx] then expert[idx] for one sorted set of indices."
 
 type RuntimeArgs =
     | Device of device: string

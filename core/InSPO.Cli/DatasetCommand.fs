@@ -21,22 +21,30 @@ let private withProgress (label: string) (episodes: int) (collect: IProgress<int
 
 let private generateSmac (g: ParseResults<GenerateArgs>) (env: string) out seed =
     let map = InSPO.Envs.Smac.SmacMaps.Get(env.Substring InSPO.Training.SmacRunEnvironment.Prefix.Length)
-    let policy =
-        match g.TryGetResult GenerateArgs.Policy with
-        | Some p -> InSPO.Envs.Smac.ScriptedPolicies.ByName p
-        | None -> raise (ArgumentException "dataset generate --env smac:MAP needs --policy (random, attack-nearest, focus-fire)")
     let episodes = g.GetResult(GenerateArgs.Episodes, InSPO.Training.SmacRunEnvironment.ScriptedEpisodes)
     if episodes < 1 then raise (ArgumentException(sprintf "--episodes %d: expected at least 1" episodes))
-    let data =
-        withProgress (sprintf "%s %s" map.Name policy.Name) episodes (fun progress ->
-            InSPO.Training.SmacRunEnvironment.ScriptedDataset(map, policy, episodes, seed, progress))
     let generator = JsonObject()
-    generator["name"] <- JsonValue.Create "smac-scripted"
     generator["map"] <- JsonValue.Create map.Name
-    generator["policy"] <- JsonValue.Create policy.Name
     generator["episodes"] <- JsonValue.Create episodes
+    let data, player =
+        match g.TryGetResult GenerateArgs.Policy, g.TryGetResult GenerateArgs.Qmix with
+        | Some p, None ->
+            let policy = InSPO.Envs.Smac.ScriptedPolicies.ByName p
+            generator["name"] <- JsonValue.Create "smac-scripted"
+            generator["policy"] <- JsonValue.Create policy.Name
+            withProgress (sprintf "%s %s" map.Name policy.Name) episodes (fun progress ->
+                InSPO.Training.SmacRunEnvironment.ScriptedDataset(map, policy, episodes, seed, progress)), policy.Name
+        | None, Some model ->
+            let epsilon = g.GetResult(GenerateArgs.Epsilon, 0.0)
+            if epsilon < 0.0 || epsilon > 1.0 then raise (ArgumentException(sprintf "--epsilon %g: expected a value in [0, 1]" epsilon))
+            generator["name"] <- JsonValue.Create "smac-qmix"
+            generator["model"] <- JsonValue.Create(IO.Path.GetFullPath model)
+            generator["epsilon"] <- JsonValue.Create epsilon
+            withProgress (sprintf "%s qmix" map.Name) episodes (fun progress ->
+                InSPO.Online.SmacTiers.Collect(map, model, episodes, seed, epsilon, TorchSharp.torch.CPU, progress)), "QMIX " + model
+        | _ -> raise (ArgumentException "dataset generate --env smac:MAP needs one of --policy (random, attack-nearest, focus-fire) or --qmix MODEL")
     DatasetStore.Save(out, data, generator, Nullable seed)
-    printfn "wrote %s: %d episodes of SMAC-lite %s played by %s" out data.Episodes map.Name policy.Name
+    printfn "wrote %s: %d episodes of SMAC-lite %s played by %s" out data.Episodes map.Name player
 
 let run (args: ParseResults<DatasetArgs>) =
     match args.GetSubCommand() with
@@ -62,6 +70,20 @@ let run (args: ParseResults<DatasetArgs>) =
                     game, name, g.GetResult(GenerateArgs.Episodes, 100), g.GetResult(GenerateArgs.Steps, 50), seed, out)
             printfn "wrote %s: %d episodes × %d steps of %s dataset '%s'" out data.Episodes (data.Steps - 1) game.Name name
         0
+    | Mix m ->
+        let medium, expert = (DatasetStore.Load(m.GetResult MixArgs.Medium)).Data, (DatasetStore.Load(m.GetResult MixArgs.Expert)).Data
+        let count = m.GetResult(MixArgs.Episodes, min medium.Episodes expert.Episodes / 2)
+        let seed = m.GetResult(MixArgs.Seed, 0)
+        let data = InSPO.Online.SmacTiers.Mixed(medium, expert, count, seed)
+        let generator = JsonObject()
+        generator["name"] <- JsonValue.Create "mixed"
+        generator["medium"] <- JsonValue.Create(IO.Path.GetFullPath(m.GetResult MixArgs.Medium))
+        generator["expert"] <- JsonValue.Create(IO.Path.GetFullPath(m.GetResult MixArgs.Expert))
+        generator["episodes_each"] <- JsonValue.Create count
+        let out = m.GetResult MixArgs.Out
+        DatasetStore.Save(out, data, generator, Nullable seed)
+        printfn "wrote %s: %d medium then %d expert episodes" out count count
+        0
     | Info i ->
         let folder = i.GetResult InfoArgs.Folder
         let stored = DatasetStore.Load folder
@@ -69,8 +91,8 @@ let run (args: ParseResults<DatasetArgs>) =
         let d = stored.Data
         printfn "%s: environment %s, %d agents, %d actions, obs %d, state %d, limit %d"
             folder d.Spec.Name d.Spec.Agents d.Spec.Actions d.Spec.ObservationSize d.Spec.StateSize d.Spec.EpisodeLimit
-        printfn "episodes %d, transitions %d, mean length %.2f, return %.4f ± %.4f (min %.4f, max %.4f)%s"
-            s.Episodes s.Transitions s.MeanLength s.ReturnMean s.ReturnStd s.ReturnMin s.ReturnMax
+        printfn "episodes %d (%d distinct), transitions %d, mean length %.2f, return %.4f ± %.4f (min %.4f, max %.4f)%s"
+            s.Episodes s.Distinct s.Transitions s.MeanLength s.ReturnMean s.ReturnStd s.ReturnMin s.ReturnMax
             (match s.WinRate with
              | w when w.HasValue -> sprintf ", win rate %.3f" w.Value
              | _ -> "")

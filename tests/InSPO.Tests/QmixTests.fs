@@ -33,6 +33,24 @@ let tests =
             Expect.floatClose Accuracy.medium (float g[0]) (1.0 + gamma * 20.0) "λ = 0"
         }
 
+        test "mixed tier: one sorted index set, medium at those indices then expert at the same ones" {
+            let map = SmacMaps.Get "5m_vs_6m"
+            let medium = SmacRunEnvironment.ScriptedDataset(map, ScriptedPolicies.Random, 10, 1)
+            let expert = SmacRunEnvironment.ScriptedDataset(map, ScriptedPolicies.FocusFire, 10, 2)
+            // tag every episode by its first reward: medium e → e, expert e → 100 + e
+            for e in 0 .. 9 do
+                medium.Rewards[medium.SlotIndex(e, 0)] <- float32 e
+                expert.Rewards[expert.SlotIndex(e, 0)] <- float32 (100 + e)
+            let mixed = SmacTiers.Mixed(medium, expert, 4, 7)
+            Expect.equal mixed.Episodes 8 "2 × 4 episodes"
+            let tag k = int mixed.Rewards[mixed.SlotIndex(k, 0)]
+            let fromMedium, fromExpert = [ for k in 0 .. 3 -> tag k ], [ for k in 4 .. 7 -> tag k - 100 ]
+            Expect.equal fromMedium (List.sort fromMedium) "sorted indices"
+            Expect.equal fromMedium fromExpert "the same indices in both tiers"
+            Expect.equal (List.distinct fromMedium).Length 4 "distinct"
+            Expect.equal (InSPO.Data.DatasetStatistics.Of(medium.Select [| 0; 0; 1 |])).Distinct 2 "a repeated episode counts once"
+        }
+
         test "the episode replay buffer overwrites its oldest episodes and samples cut batches" {
             let map = SmacMaps.Get "5m_vs_6m"
             let data = SmacRunEnvironment.ScriptedDataset(map, ScriptedPolicies.Random, 5, 1)
@@ -47,6 +65,9 @@ let tests =
             Expect.isLessThanOrEqual b.Slots (int64 (longest + 1)) "cut to the longest sampled"
             let filled = b.Filled.sum().item<float32>()
             Expect.isGreaterThan filled 0f "real steps"
+            let held = buffer.ToDataset()
+            Expect.equal held.Episodes 8 "written out: the episodes held"
+            Expect.isNull (held.FindValueProblem()) "a valid dataset"
         }
 
         test "inspo qmix train runs, tests, saves models and resumes from its checkpoint" {
@@ -67,6 +88,15 @@ let tests =
             Expect.equal code 0 (sprintf "resume (stderr: %s)" err)
             let record = nonNull (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "record.json"))))
             Expect.isGreaterThanOrEqual ((nonNull record["environment_steps"]).GetValue<int64>()) 1800L "resumed to the new budget"
+            // the medium and expert tiers: episodes of a saved model, greedy and ε-greedy
+            let model = Path.Combine(dir, "models", "600.bin")
+            for epsilon in [ "0"; "0.05" ] do
+                let tier = Path.Combine(root, "tier-" + epsilon)
+                let code, _, err = CliTests.inspo [ "dataset"; "generate"; "--env"; "smac:2s3z"; "--qmix"; model; "--epsilon"; epsilon; "--episodes"; "3"; "--out"; tier ]
+                Expect.equal code 0 (sprintf "tier from a model (stderr: %s)" err)
+                let code, out, _ = CliTests.inspo [ "dataset"; "info"; tier ]
+                Expect.equal code 0 "info"
+                Expect.stringContains out "episodes 3 (" "three episodes, distinct counted"
             let code, _, err = CliTests.inspo [ "qmix"; "train"; "--map"; "2s3z"; "--set"; "nonsense=1"; "--out"; root ]
             Expect.equal code 2 "an unknown option is refused"
             Expect.stringContains err "nonsense" "named"

@@ -128,6 +128,30 @@ public sealed class EpisodeDataset
             new float[slots], new bool[slots], new bool[slots], new bool[slots]);
     }
 
+    /// <summary>A new dataset of the episodes <paramref name="episodes"/> (indices, repeats allowed), in that order.</summary>
+    public EpisodeDataset Select(IReadOnlyList<int> episodes)
+    {
+        var r = Empty(Spec, episodes.Count);
+        r.TimeLimits = TimeLimits;
+        if (BattleWon is not null) r.BattleWon = episodes.Select(e => BattleWon[e]).ToArray();
+        int slotSize = Steps;
+        for (int k = 0; k < episodes.Count; k++)
+        {
+            int e = episodes[k];
+            if (e < 0 || e >= Episodes) throw new ArgumentOutOfRangeException(nameof(episodes), $"episode {e} of {Episodes}");
+            void Copy<T>(T[] from, T[] to, int perSlot) => Array.Copy(from, (long)e * slotSize * perSlot, to, (long)k * slotSize * perSlot, slotSize * perSlot);
+            Copy(Observations, r.Observations, Agents * ObservationSize);
+            Copy(States, r.States, StateSize);
+            Copy(Actions, r.Actions, Agents);
+            Copy(AvailableActions, r.AvailableActions, Agents * ActionCount);
+            Copy(Rewards, r.Rewards, 1);
+            Copy(Terminated, r.Terminated, 1);
+            Copy(Truncated, r.Truncated, 1);
+            Copy(Filled, r.Filled, 1);
+        }
+        return r;
+    }
+
     /// <summary>The episodes of <paramref name="first"/> followed by those of <paramref name="second"/>
     /// (same environment sizes required).</summary>
     public static EpisodeDataset Concatenate(EpisodeDataset first, EpisodeDataset second)

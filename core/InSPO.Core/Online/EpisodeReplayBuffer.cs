@@ -68,6 +68,20 @@ public sealed class EpisodeReplayBuffer : IDisposable
         Added += data.Episodes;
     }
 
+    /// <summary>The episodes held, in buffer order (not chronological once the ring has wrapped, as PyMARL's), as a
+    /// dataset: what the medium-replay tier is (notes, smac-datasets.md).</summary>
+    public EpisodeDataset ToDataset()
+    {
+        using var scope = NewDisposeScope();
+        static T[] Read<T>(Tensor t) where T : unmanaged => t.cpu().contiguous().data<T>().ToArray();
+        var rows = arange(Count, dtype: int64, device: Device);
+        Tensor Held(Tensor t) => t.index_select(0, rows);
+        static bool[] Flags(float[] x) => x.Select(v => v != 0).ToArray();
+        return new EpisodeDataset(Spec, Count, Read<float>(Held(obs)), Read<float>(Held(states)),
+            Read<long>(Held(actions)).Select(a => (int)a).ToArray(), Read<bool>(Held(available)), Read<float>(Held(rewards)),
+            Flags(Read<float>(Held(terminated))), Flags(Read<float>(Held(filled))), Flags(Read<float>(Held(truncated))));
+    }
+
     /// <summary><paramref name="count"/> episodes drawn uniformly with replacement from those held.</summary>
     public EpisodeBatch Sample(long count, Generator generator)
     {

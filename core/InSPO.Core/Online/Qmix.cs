@@ -15,6 +15,7 @@ using InSPO.Algorithms;
 using InSPO.Data;
 using InSPO.Envs;
 using InSPO.Nets;
+using InSPO.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -99,6 +100,22 @@ public sealed class Qmix : ICheckpointable, IDecentralisedPolicy, IDisposable
             later = g[t] = rewards.select(1, t) + gamma * (1 - terminated.select(1, t)) * bootstrap;
         }
         return stack(g, 1);
+    }
+
+    /// <summary>A saved model (<c>models/*.bin</c> of a QMIX run) in the networks it was saved from: the options
+    /// are read from the run folder's options.json (the defaults of the map when there is none).</summary>
+    public static Qmix Load(string model, EnvSpec spec, Device device)
+    {
+        if (!File.Exists(model)) throw new FileNotFoundException($"QMIX model {model} does not exist");
+        var run = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(model)))!;
+        var optionsPath = Path.Combine(run, QmixTrainer.OptionsFile);
+        var options = File.Exists(optionsPath)
+            ? System.Text.Json.JsonSerializer.Deserialize<QmixOptions>(File.ReadAllText(optionsPath))!
+            : QmixOptions.For(spec.Name, null);
+        using var init = new Generator(0, CPU);
+        var qmix = new Qmix(spec, options, device, init);
+        Checkpoint.Load(model, qmix, new InSPO.Training.TrainerState(new Generator(0, device)));
+        return qmix;
     }
 
     public Tensor? InitialState(long episodes) => agent.InitialState(episodes, device);

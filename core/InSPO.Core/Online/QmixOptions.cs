@@ -26,16 +26,18 @@ namespace InSPO.Online;
 /// <param name="TestEpisodes">Greedy test episodes (32).</param>
 /// <param name="CheckpointEvery">Environment steps between saved models (100 000 below 1M, as pymarl2; then every
 /// 500 000 there, every 100 000 here, since our runs are shorter).</param>
+/// <param name="ReplayAt">Environment steps at which the replay buffer is written out as a dataset (the medium-replay
+/// tier: CFCQL stops a run when it reaches medium and writes its buffer); 0: never.</param>
 public sealed record QmixOptions(
     int Hidden, int MixerEmbed, int Hypernet, double LearningRate, double Gamma, double Lambda, double GradClip,
     double EpsilonStart, double EpsilonEnd, long EpsilonSteps, int BufferEpisodes, int BatchEpisodes, int Environments,
-    int TargetUpdateEpisodes, long TotalSteps, long TestEvery, int TestEpisodes, long CheckpointEvery)
+    int TargetUpdateEpisodes, long TotalSteps, long TestEvery, int TestEpisodes, long CheckpointEvery, long ReplayAt)
 {
     public static readonly string[] Names =
     {
         "hidden", "mixer_embed", "hypernet", "lr", "gamma", "lambda", "grad_clip", "epsilon_start", "epsilon_end", "epsilon_steps",
         "buffer_episodes", "batch_episodes", "environments", "target_update_episodes", "total_steps", "test_every", "test_episodes",
-        "checkpoint_every",
+        "checkpoint_every", "replay_at",
     };
 
     /// <summary>The defaults of a map, with overrides by name (an unknown name is refused).</summary>
@@ -48,7 +50,7 @@ public sealed record QmixOptions(
             Get("lambda", hard ? 0.3 : 0.6), Get("grad_clip", 10), Get("epsilon_start", 1.0), Get("epsilon_end", 0.05),
             (long)Get("epsilon_steps", hard ? 500_000 : 100_000), (int)Get("buffer_episodes", 5000), (int)Get("batch_episodes", 32),
             (int)Get("environments", 8), (int)Get("target_update_episodes", 200), (long)Get("total_steps", 2_000_000),
-            (long)Get("test_every", 10_000), (int)Get("test_episodes", 32), (long)Get("checkpoint_every", 100_000));
+            (long)Get("test_every", 10_000), (int)Get("test_episodes", 32), (long)Get("checkpoint_every", 100_000), (long)Get("replay_at", 0));
     }
 
     /// <summary>ε after <paramref name="steps"/> environment steps: linear from start to end, then constant.</summary>

@@ -28,6 +28,12 @@ public static class QmixTrainer
 {
     public static string RunDirectory(string root, string map, int seed) => Path.Combine(root, "qmix", map, $"seed{seed}");
 
+    /// <summary>The run's options (JSON) in its folder.</summary>
+    public const string OptionsFile = "options.json";
+
+    /// <summary>The folder the replay buffer is written to at <see cref="QmixOptions.ReplayAt"/>.</summary>
+    public static string ReplayDataset(string runDirectory, long steps) => Path.Combine(runDirectory, $"replay-{steps}");
+
     public static JsonObject Train(SmacMap map, QmixOptions o, int seed, string root, bool resume, string device = "cpu",
                                    IProgress<QmixProgress>? progress = null)
     {
@@ -41,6 +47,8 @@ public static class QmixTrainer
         var progressPath = Path.Combine(dir, "progress.json");
 
         var spec = new SmacEnv(map).Spec;
+        // The options beside the models, so that a model loads into the networks it was saved from (Qmix.Load).
+        File.WriteAllText(Path.Combine(dir, OptionsFile), JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true }));
         using var init = new Generator((ulong)seed, CPU);
         using var qmix = new Qmix(spec, o, dev, init);
         var state = new TrainerState(new Generator((ulong)seed + 0x5EED, dev));
@@ -99,7 +107,13 @@ public static class QmixTrainer
                 Episodes = o.Environments, Seed = rolloutSeed, Choice = ActionChoice.EpsilonGreedy, Epsilon = epsilon,
             }, out var summaries);
             buffer.Add(data);
+            long before = state.Step;
             state.Step += data.TotalSteps();
+            if (o.ReplayAt > 0 && before < o.ReplayAt && state.Step >= o.ReplayAt)
+                DatasetStore.Save(ReplayDataset(dir, o.ReplayAt), buffer.ToDataset(), new JsonObject
+                {
+                    ["name"] = "qmix-replay", ["map"] = map.Name, ["seed"] = seed, ["environment_steps"] = state.Step,
+                }, seed);
             episodes += data.Episodes;
             iteration++;
             tb.add_scalar("train/epsilon", (float)epsilon, (int)state.Step);

@@ -93,9 +93,12 @@ public sealed class AgentNetwork : nn.Module
         var parts = new List<Tensor> { x };
         if (Options.LastAction)
         {
-            var last = lastAction ?? full(x.shape[..^1], -1L, dtype: int64, device: x.device);
-            // one-hot of the last action, zeros where there is none yet
-            parts.Add(nn.functional.one_hot(last.clamp_min(0), actions).to_type(x.dtype) * last.ge(0).unsqueeze(-1).to_type(x.dtype));
+            var last = lastAction ?? ones(x.shape[..^1], dtype: int64, device: x.device).neg();
+            // One-hot of the last action, zeros where there is none yet. Tensor operands, not Scalars: this runs at
+            // every step of every rollout, and TorchSharp 0.107 let a collected implicit Scalar reach libtorch here
+            // ("Unknown scalar type"; QMIX runs died every few minutes).
+            var none = zeros_like(last);
+            parts.Add(nn.functional.one_hot(last.maximum(none), actions).to_type(x.dtype) * last.ge(none).unsqueeze(-1).to_type(x.dtype));
         }
         if (Options.AgentId)
         {

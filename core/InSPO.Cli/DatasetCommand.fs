@@ -10,14 +10,9 @@ open InSPO.Data
 
 /// Runs `collect` under a progress bar of finished episodes.
 let private withProgress (label: string) (episodes: int) (collect: IProgress<int> -> 'a) =
-    let mutable result = Unchecked.defaultof<'a>
-    AnsiConsole.Progress()
-        .AutoClear(false)
-        .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); RemainingTimeColumn(); ElapsedTimeColumn() |])
-        .Start(fun ctx ->
-            let task = ctx.AddTask(Markup.Escape label, true, float episodes)
-            result <- collect { new IProgress<int> with member _.Report n = task.Value <- float n })
-    result
+    ProgressBar.run label (fun bar ->
+        bar.Update(0.0, float episodes, label)
+        collect { new IProgress<int> with member _.Report n = bar.Update(float n, float episodes, label) })
 
 let private generateSmac (g: ParseResults<GenerateArgs>) (env: string) out seed =
     let map = InSPO.Envs.Smac.SmacMaps.Get(env.Substring InSPO.Training.SmacRunEnvironment.Prefix.Length)

@@ -20,19 +20,15 @@ let run (args: ParseResults<QmixArgs>) =
         let options = QmixOptions.For(map.Name, hyper)
         let seed = t.GetResult(QmixTrainArgs.Seed, 0)
         let root = t.GetResult(QmixTrainArgs.Out, "runs")
-        let mutable record = Unchecked.defaultof<Text.Json.Nodes.JsonObject>
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); RemainingTimeColumn(); ElapsedTimeColumn() |])
-            .Start(fun ctx ->
-                let task = ctx.AddTask(Markup.Escape(sprintf "qmix %s seed %d" map.Name seed), true, float options.TotalSteps)
+        let record =
+            ProgressBar.run (sprintf "qmix %s seed %d" map.Name seed) (fun bar ->
                 let progress =
                     { new IProgress<QmixProgress> with
                         member _.Report p =
-                            task.Value <- float (min p.EnvironmentSteps p.TotalSteps)
                             let win = if p.LastWinRate.HasValue then sprintf "%.2f" p.LastWinRate.Value else "–"
-                            task.Description <- Markup.Escape(sprintf "qmix %s seed %d  ε %.2f  td %.3g  test win %s" map.Name seed p.Epsilon p.Loss win) }
-                record <- QmixTrainer.Train(map, options, seed, root, t.Contains QmixTrainArgs.Resume, t.GetResult(QmixTrainArgs.Device, "cpu"), progress))
+                            bar.Update(float p.EnvironmentSteps, float p.TotalSteps,
+                                       sprintf "qmix %s seed %d  ε %.2f  td %.3g  test win %s" map.Name seed p.Epsilon p.Loss win) }
+                QmixTrainer.Train(map, options, seed, root, t.Contains QmixTrainArgs.Resume, t.GetResult(QmixTrainArgs.Device, "cpu"), progress))
         printfn "%s" (record.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
         printfn "run: %s" (QmixTrainer.RunDirectory(root, map.Name, seed))
         0

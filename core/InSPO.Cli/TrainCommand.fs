@@ -45,21 +45,14 @@ let run (args: ParseResults<TrainArgs>) =
         raise (ArgumentException(sprintf "--eval-every %d: expected a number of steps ≥ 1" every.Value))
     let label = sprintf "%s/%s/%s seed %d" spec.Env (Runner.DatasetLabel spec.Dataset) spec.Algorithm spec.Seed
     // Always through the runner: it reuses a finished record only when its options, budget and data match.
-    let mutable result = Unchecked.defaultof<RunResult>
-    AnsiConsole.Progress()
-        .AutoClear(false)
-        .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn()
-                    RemainingTimeColumn(); ElapsedTimeColumn() |])
-        .Start(fun ctx ->
-            let task = ctx.AddTask(Markup.Escape label)
+    let result =
+        ProgressBar.run label (fun bar ->
             let progress =
                 { new IProgress<TrainingProgress> with
-                    member _.Report p =
-                        task.MaxValue <- float p.TotalSteps
-                        task.Value <- float p.Step
-                        task.Description <- Markup.Escape(sprintf "%s  %s" label (lossText p.Losses)) }
-            result <- Runner.Run(spec, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every))
-            if result.Reused then ctx.RemoveTask task |> ignore)
+                    member _.Report p = bar.Update(float p.Step, float p.TotalSteps, sprintf "%s  %s" label (lossText p.Losses)) }
+            let result = Runner.Run(spec, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every))
+            if result.Reused then bar.Remove()
+            result)
     if result.Reused then
         AnsiConsole.MarkupLine("[grey]finished before: its record is kept (delete the run folder to rerun)[/]")
     let table = Table().AddColumns("metric", "value")

@@ -71,7 +71,7 @@ let tests =
             Expect.isGreaterThanOrEqual (r.GetProperty("expected_return").GetDouble()) 0.99 "return"
             let code2, info, _ = inspo [ "dataset"; "info"; folder ]
             Expect.equal code2 0 "info exit code"
-            Expect.stringContains info "episodes 100, transitions 5000, mean length 50.00" "info"
+            Expect.stringContains info "episodes 100 (100 distinct), transitions 5000, mean length 50.00" "info"
         }
 
         test "import pymarl reads AlberDICE's Bridge buffer; dataset info reports the reference statistics" {
@@ -82,7 +82,8 @@ let tests =
             Expect.equal code 0 err
             Expect.stringContains text "500 episodes of bridge (limit 50)" "summary"
             let _, info, _ = inspo [ "dataset"; "info"; out ]
-            Expect.stringContains info "episodes 500, transitions 4000, mean length 8.00, return -1.2620 ± 0.0227 (min -1.2904, max -1.2355)" "statistics"
+            Expect.stringContains info "transitions 4000, mean length 8.00, return -1.2620 ± 0.0227 (min -1.2904, max -1.2355)" "statistics"
+            Expect.stringContains info "episodes 500 (" "episodes"
             Expect.stringContains info "time limits: terminated" "PyMARL data store time-outs as terminated"
             expectBadInput [ "import"; "pymarl"; "/nonexistent/buffer"; "--out"; out ] "/nonexistent/buffer: folder does not exist"
         }

@@ -50,6 +50,10 @@ public sealed class Qmix : ICheckpointable, IDecentralisedPolicy, IDisposable
         Optimizers = new (string, optim.Optimizer)[] { ("q", optimizer) };
     }
 
+    /// <summary>The value unavailable actions get before an argmax. One Scalar for the process's life: under TorchSharp
+    /// 0.107 an implicitly converted one here died during the native call every few minutes of a QMIX run.</summary>
+    static readonly Scalar Unavailable = float.NegativeInfinity.ToScalar();
+
     public string Name => "qmix";
     public QmixOptions Options => o;
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
@@ -72,7 +76,7 @@ public sealed class Qmix : ICheckpointable, IDecentralisedPolicy, IDisposable
         Tensor targets;
         using (no_grad())
         {
-            var greedy = q.detach().masked_fill(b.Available.logical_not(), float.NegativeInfinity).argmax(-1);     // B × T × N
+            var greedy = q.detach().masked_fill(b.Available.logical_not(), Unavailable).argmax(-1);                 // B × T × N
             var next = MaskedCategorical.Pick(targetAgent.Unroll(b.Observations, b.LastActions), greedy);          // B × T × N
             var nextTotal = targetMixer.forward(next.reshape(batch * slots, N), b.States.reshape(batch * slots, -1)).view(batch, slots);
             targets = LambdaReturns(b.Rewards, b.Terminated, b.Filled, nextTotal, o.Gamma, o.Lambda);
@@ -126,7 +130,7 @@ public sealed class Qmix : ICheckpointable, IDecentralisedPolicy, IDisposable
     {
         using var _ = no_grad();
         var (values, next) = agent.Step(observations, lastActions, hidden);
-        var best = values.masked_fill(available.logical_not(), float.NegativeInfinity).argmax(-1);
+        var best = values.masked_fill(available.logical_not(), Unavailable).argmax(-1);
         return (nn.functional.one_hot(best, A).to_type(float32), next);
     }
 

@@ -14,6 +14,7 @@
 //   BenchSim    SMAC-lite agent-steps per second per core, every map, random actions
 //   SmacScores  SMAC-lite win rates of the scripted policies (200 episodes per map and policy)
 //   SmacBC      recurrent vs memoryless BC on scripted SMAC-lite 5m_vs_6m episodes (experiments/smac_bc.fsx)
+//   SmacTiers   the SMAC-lite dataset tiers from the committed QMIX models, with their cards (experiments/smac_tiers.fsx)
 // Experiments write run records under runs/ and tables, figures and per-run CSVs under reports/.
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.Core.Process, 5.20.3"
@@ -199,11 +200,14 @@ Target.create "SmacScores" (fun _ -> inspo [ "smac"; "scores"; "--episodes"; "20
 
 Target.create "SmacBC" (fun _ -> fsiScript "experiments/smac_bc.fsx" [])
 
+Target.create "SmacTiers" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/smac_tiers.fsx")
+
 "Restore" ==> "Build" ==> "Test" |> ignore
 "Build" ==> "Quick" |> ignore
 "Build" ==> "BenchSim" |> ignore
 "Build" ==> "SmacScores" |> ignore
 "Build" ==> "SmacBC" |> ignore
+"Build" ==> "SmacTiers" |> ignore
 "Plotly" ==> "Quick" |> ignore
 "Build" ==> "Table1" |> ignore
 "Build" ==> "Table2" |> ignore

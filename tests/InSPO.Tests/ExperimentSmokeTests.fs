@@ -166,6 +166,15 @@ let tests =
             Expect.stringContains out "| BC, shared MLP (no memory) |" "memoryless row"
             Expect.equal (Directory.GetFiles(Path.Combine(dir, "runs"), "record.json", SearchOption.AllDirectories).Length) 2 "two records"
         }
+        test "smac_tiers.fsx collects the four tiers from the committed QMIX models and prints their cards (smoke)" {
+            let dir = TestPaths.scratchDir "smac_tiers"
+            let code, out, err = runSmoke "smac_tiers" dir
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            for tier in [ "medium"; "expert"; "medium-replay"; "mixed" ] do
+                Expect.stringContains out (sprintf "| 5m_vs_6m | %s |" tier) (tier + " card")
+                Expect.isTrue (File.Exists(Path.Combine(dir, "runs", "smac_datasets", "5m_vs_6m", tier, "manifest.json"))) (tier + " dataset")
+            Expect.stringContains out "12.05 ± 4.36" "the real file's statistics beside"
+        }
         test "bench_recurrent_update.fsx runs (smoke: two updates each)" {
             let dir = TestPaths.scratchDir "bench_recurrent_update"
             let code, out, err = runSmoke "bench_recurrent_update" dir

@@ -112,12 +112,41 @@ type PymarlImportArgs =
             | Out _ -> "dataset folder to write."
             | Env _ -> "environment name to record (default: the buffer folder's parent name, e.g. bridge)."
 
+type CfcqlImportArgs =
+    | [<MainCommand; Mandatory>] File of file: string
+    | [<Mandatory; AltCommandLine("-o")>] Out of dataset: string
+    | Map of map: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | File _ -> "CFCQL SMAC dataset {map}_{tier}.h5 (keys state, obs, actions, avail_actions, reward, terminated, filled)."
+            | Out _ -> "dataset folder to write."
+            | Map _ -> "SMAC map the file was recorded on: 2s3z, 3s_vs_5z, 5m_vs_6m, 6h_vs_8z or a .json map (default: from the file name)."
+
 type ImportArgs =
     | [<CliPrefix(CliPrefix.None)>] Pymarl of ParseResults<PymarlImportArgs>
+    | [<CliPrefix(CliPrefix.None)>] Cfcql of ParseResults<CfcqlImportArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Pymarl _ -> "import a PyMARL episode buffer (e.g. AlberDICE's Bridge and XOR buffers)."
+            | Cfcql _ -> "import a CFCQL SMAC dataset (HDF5; the CFCQL authors' files, also re-hosted by OG-MARL)."
+
+type CfcqlExportArgs =
+    | [<MainCommand; Mandatory>] Folder of folder: string
+    | [<Mandatory; AltCommandLine("-o")>] Out of file: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Folder _ -> "dataset folder (any environment, e.g. SMAC-lite data from dataset generate)."
+            | Out _ -> "HDF5 file to write (replaced atomically if it exists)."
+
+type ExportArgs =
+    | [<CliPrefix(CliPrefix.None)>] Cfcql of ParseResults<CfcqlExportArgs>
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Cfcql _ -> "write a dataset in the CFCQL SMAC datasets' HDF5 layout (for CFCQL's and OG-MARL's Python code)."
 
 type DatasetArgs =
     | [<CliPrefix(CliPrefix.None)>] Generate of ParseResults<GenerateArgs>
@@ -231,6 +260,7 @@ type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Dataset of ParseResults<DatasetArgs>
     | [<CliPrefix(CliPrefix.None)>] Runtime of ParseResults<RuntimeArgs>
     | [<CliPrefix(CliPrefix.None)>] Import of ParseResults<ImportArgs>
+    | [<CliPrefix(CliPrefix.None)>] Export of ParseResults<ExportArgs>
     | [<CliPrefix(CliPrefix.None)>] Smac of ParseResults<SmacArgs>
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
     | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
@@ -241,6 +271,7 @@ type InspoArgs =
             | Solve _ -> "run exact tabular InSPO (Algorithm 1) on a matrix game."
             | Dataset _ -> "generate or inspect datasets."
             | Import _ -> "import datasets from other formats into the project's format."
+            | Export _ -> "export a dataset to another format."
             | Smac _ -> "SMAC-lite: replays, scripted-policy scores, simulator speed."
             | Train _ -> "train an offline MARL algorithm on a dataset (one seeded, resumable run)."
             | Reproduce _ -> "run one of the paper's tables or figures (its experiment script) at a profile."

@@ -1,4 +1,4 @@
-/// `inspo dataset generate | info`.
+/// `inspo dataset generate | info`, `inspo import pymarl | cfcql`, `inspo export cfcql`.
 module InSPO.Cli.DatasetCommand
 
 open System
@@ -13,6 +13,10 @@ let private withProgress (label: string) (episodes: int) (collect: IProgress<int
     ProgressBar.run label (fun bar ->
         bar.Update(0.0, float episodes, label)
         collect { new IProgress<int> with member _.Report n = bar.Update(float n, float episodes, label) })
+
+/// A progress bar on a terminal only: redirected output (scripts, tests) gets just the summary line.
+let private withProgressOnTerminal (label: string) (episodes: int) (work: IProgress<int> | null -> 'a) =
+    if Console.IsOutputRedirected || episodes <= 0 then work null else withProgress label episodes (fun p -> work p)
 
 let private generateSmac (g: ParseResults<GenerateArgs>) (env: string) out seed =
     let map = InSPO.Envs.Smac.SmacMaps.Get(env.Substring InSPO.Training.SmacRunEnvironment.Prefix.Length)
@@ -95,7 +99,7 @@ let run (args: ParseResults<DatasetArgs>) =
             (DatasetManifest.TimeLimitName d.TimeLimits) s.Truncated (stored.Manifest.Generator.ToJsonString())
         0
 
-/// `inspo import pymarl <folder> --out <dataset>`.
+/// `inspo import pymarl <folder> --out <dataset>`, `inspo import cfcql <file.h5> [--map M] --out <dataset>`.
 let import (args: ParseResults<ImportArgs>) =
     match args.GetSubCommand() with
     | Pymarl p ->
@@ -108,4 +112,36 @@ let import (args: ParseResults<ImportArgs>) =
         let out = p.GetResult PymarlImportArgs.Out
         let data = PymarlImporter.ImportTo(folder, env, out)
         printfn "wrote %s: %d episodes of %s (limit %d) from %s" out data.Episodes env data.Spec.EpisodeLimit folder
+        0
+    | ImportArgs.Cfcql c ->
+        let file = c.GetResult CfcqlImportArgs.File
+        let mapName =
+            match c.TryGetResult CfcqlImportArgs.Map, CfcqlLayout.MapFromFileName file with
+            | Some m, _ -> m
+            | None, null ->
+                raise (ArgumentException(
+                    sprintf "import cfcql %s: give --map (the file name starts with none of %s)" file
+                        (String.Join(", ", InSPO.Envs.Smac.SmacMaps.Names))))
+            | None, m -> m
+        let spec = CfcqlLayout.SpecOf(InSPO.Envs.Smac.SmacMaps.Get mapName)
+        let out = c.GetResult CfcqlImportArgs.Out
+        let data =
+            withProgressOnTerminal file (CfcqlImporter.CountEpisodes file) (fun progress ->
+                CfcqlImporter.ImportTo(file, spec, out, progress))
+        printfn "wrote %s: %d episodes of %s (limit %d) from %s (time-outs stored as terminated, as in the file)"
+            out data.Episodes spec.Name spec.EpisodeLimit file
+        0
+
+/// `inspo export cfcql <dataset> --out <file.h5>`.
+let export (args: ParseResults<ExportArgs>) =
+    match args.GetSubCommand() with
+    | ExportArgs.Cfcql c ->
+        let folder = c.GetResult CfcqlExportArgs.Folder
+        let file = c.GetResult CfcqlExportArgs.Out
+        let data = (DatasetStore.Load folder).Data
+        withProgressOnTerminal file data.Episodes (fun progress -> CfcqlExporter.Export(data, file, progress))
+        let truncated = data.Truncated |> Array.filter id |> Array.length
+        printfn "wrote %s: %d episodes of %s (limit %d) in CFCQL's HDF5 layout%s"
+            file data.Episodes data.Spec.Name data.Spec.EpisodeLimit
+            (if truncated > 0 then sprintf "; %d time-outs stored as terminated, as CFCQL stores them" truncated else "")
         0

@@ -20,6 +20,7 @@ let main argv =
         | Dataset a -> DatasetCommand.run a
         | Runtime a -> RuntimeCommand.run a
         | Import a -> DatasetCommand.import a
+        | Export a -> DatasetCommand.export a
         | Smac a -> SmacCommand.run a
         | Train a -> TrainCommand.run a
         | Reproduce a -> ReproduceCommand.run a

@@ -19,7 +19,8 @@ public sealed record QmixProgress(long EnvironmentSteps, long TotalSteps, long E
 /// episode per environment with the ε-greedy policy through the rollout loop, add them to the replay buffer,
 /// update once on a batch of episodes, copy the targets every 200 episodes, test 32 greedy episodes every 10 000
 /// environment steps (win rate and return into <c>curve.csv</c> and TensorBoard) and save the networks every
-/// 100 000 steps (<c>models/{steps}.bin</c>, what the dataset tiers load). The run folder is
+/// 100 000 steps (<c>models/{steps}.bin</c>, what the dataset tiers load) and the best so far (<c>models/best.bin</c>:
+/// the highest test win rate, ties broken by the test return). The run folder is
 /// <c>{root}/qmix/{map}/seed{seed}/</c>; <c>checkpoint.bin</c> and <c>progress.json</c> let a killed run resume
 /// from its networks, optimiser, generator and counters (with an empty replay buffer, which it refills before the
 /// next update: resuming is not bit-identical to an uninterrupted run).
@@ -53,7 +54,7 @@ public static class QmixTrainer
         using var qmix = new Qmix(spec, o, dev, init);
         var state = new TrainerState(new Generator((ulong)seed + 0x5EED, dev));
         long episodes = 0, iteration = 0, lastTarget = 0, lastTest = long.MinValue / 2, lastSaved = 0;
-        double bestWin = -1;
+        double bestWin = -1, bestReturn = double.NegativeInfinity;
         if (resume && File.Exists(checkpointPath) && File.Exists(progressPath))
         {
             Checkpoint.Load(checkpointPath, qmix, state);
@@ -61,6 +62,7 @@ public static class QmixTrainer
             episodes = p["episodes"]!.GetValue<long>(); iteration = p["iteration"]!.GetValue<long>();
             lastTarget = p["last_target"]!.GetValue<long>(); lastTest = p["last_test"]!.GetValue<long>();
             lastSaved = p["last_saved"]!.GetValue<long>(); bestWin = p["best_win_rate"]!.GetValue<double>();
+            bestReturn = p["best_return"]?.GetValue<double>() ?? double.NegativeInfinity;
         }
         var curve = new LearningCurve(Path.Combine(dir, LearningCurve.FileName), state.Step);
         var tb = utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb"));
@@ -78,7 +80,8 @@ public static class QmixTrainer
             var p = new JsonObject
             {
                 ["episodes"] = episodes, ["iteration"] = iteration, ["last_target"] = lastTarget, ["last_test"] = lastTest,
-                ["last_saved"] = lastSaved, ["best_win_rate"] = bestWin, ["environment_steps"] = state.Step,
+                ["last_saved"] = lastSaved, ["best_win_rate"] = bestWin, ["best_return"] = double.IsFinite(bestReturn) ? bestReturn : null,
+                ["environment_steps"] = state.Step,
             };
             File.WriteAllText(progressPath + ".tmp", p.ToJsonString());
             File.Move(progressPath + ".tmp", progressPath, overwrite: true);
@@ -94,9 +97,12 @@ public static class QmixTrainer
                 foreach (var (k, v) in test.Metrics) tb.add_scalar("test/" + k, (float)v, (int)state.Step);
                 lastWin = test.Metrics["win_rate"];
                 lastTest = state.Step;
-                if (lastWin > bestWin)
+                // The best model: the highest test win rate, ties (as all zeros on a map not yet won) by the return.
+                double testReturn = test.Metrics["return"];
+                if (lastWin > bestWin || (lastWin == bestWin && testReturn > bestReturn))
                 {
                     bestWin = lastWin.Value;
+                    bestReturn = testReturn;
                     Checkpoint.Save(Path.Combine(dir, "models", "best.bin"), qmix, state);
                 }
             }

@@ -36,7 +36,7 @@ public static class DatasetStore
         Func<EnvSpec, long, long, long[]> Shape, // (environment, episodes, steps) → shape
         Func<EpisodeDataset, long[], NpyArray> ToNpy,
         bool SinceFormat2 = false,     // absent from format-1 datasets
-        bool Optional = false);        // written only when the data have it
+        Func<EpisodeDataset, bool>? WrittenWhen = null);   // an optional field: written only when the data have it
 
     // The order here is the order in the manifest.
     private static readonly FieldFormat[] Formats =
@@ -53,11 +53,12 @@ public static class DatasetStore
         new("terminated", "|u1", (_, e, t) => [e, t], (d, s) => NpyArray.BoolsAsBytes(d.Terminated, s)),
         new("filled", "|u1", (_, e, t) => [e, t], (d, s) => NpyArray.BoolsAsBytes(d.Filled, s)),
         new("truncated", "|u1", (_, e, t) => [e, t], (d, s) => NpyArray.BoolsAsBytes(d.Truncated, s), SinceFormat2: true),
-        new("battle_won", "|u1", (_, e, _) => [e], (d, s) => NpyArray.BoolsAsBytes(d.BattleWon!, s), SinceFormat2: true, Optional: true),
+        new("battle_won", "|u1", (_, e, _) => [e], (d, s) => NpyArray.BoolsAsBytes(d.BattleWon!, s), SinceFormat2: true,
+            WrittenWhen: d => d.BattleWon is not null),
     ];
 
     /// <summary>The fields every dataset of the current format has, in manifest order (optional ones follow).</summary>
-    public static IReadOnlyList<string> FieldNames { get; } = Formats.Where(f => !f.Optional).Select(f => f.Name).ToArray();
+    public static IReadOnlyList<string> FieldNames { get; } = Formats.Where(f => f.WrittenWhen is null).Select(f => f.Name).ToArray();
 
     // ------------------------------------------------------------------ saving
 
@@ -93,7 +94,7 @@ public static class DatasetStore
             var fields = new List<KeyValuePair<string, DatasetField>>();
             foreach (var format in Formats)
             {
-                if (format.Optional && format.Name == "battle_won" && data.BattleWon is null) continue;
+                if (format.WrittenWhen is { } written && !written(data)) continue;
                 var file = format.Name + ".npy";
                 var path = Path.Combine(temp, file);
                 var array = format.ToNpy(data, format.Shape(data.Spec, data.Episodes, data.Steps));
@@ -175,7 +176,7 @@ public static class DatasetStore
         {
             var where = $"{label}: field '{format.Name}'";
             if (format.SinceFormat2 && manifest.Format == DatasetManifest.FormatWithoutTruncation) continue;
-            if (format.Optional && !manifest.Fields.ContainsKey(format.Name)) continue;
+            if (format.WrittenWhen is not null && !manifest.Fields.ContainsKey(format.Name)) continue;
             if (!manifest.Fields.TryGetValue(format.Name, out var entry))
                 throw new DatasetFormatException($"{label}: field '{format.Name}' is missing from {ManifestFile}");
             if (entry.Dtype != format.Dtype)

@@ -231,12 +231,33 @@ type QmixTrainArgs =
             | Resume -> "continue a killed run from its checkpoint (networks, optimiser, counters; the replay buffer refills)."
             | Set _ -> "override an option, name=value (e.g. batch_episodes=128, lambda=0.3); repeatable."
 
+type QmixPublishArgs =
+    | [<Mandatory>] Run of folder: string
+    | [<Mandatory>] To of folder: string
+    | Low of win_rate: float
+    | High of win_rate: float
+    | Episodes of episodes: int
+    | Replay_Window of steps: int64
+    | Device of device: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Run _ -> "a finished run folder of `qmix train` (ROOT/qmix/MAP/seedS)."
+            | To _ -> "the folder the tier models go to (experiments/qmix_models/MAP)."
+            | Low _ -> "medium: the lowest greedy win rate accepted (default 0.2)."
+            | High _ -> "medium: the highest greedy win rate accepted (default 0.45)."
+            | Episodes _ -> "greedy test episodes per model tested (default 200)."
+            | Replay_Window _ -> "environment steps before medium that the quick medium-replay tier resumes from (default 100 000)."
+            | QmixPublishArgs.Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+
 type QmixArgs =
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<QmixTrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Publish of ParseResults<QmixPublishArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Train _ -> "train QMIX online on a SMAC-lite map (the learner that collects SMAC datasets)."
+            | Publish _ -> "choose a finished run's medium and expert models (and the medium-replay start) and copy them for the tiers."
 
 type ReproduceArgs =
     | [<MainCommand; Mandatory>] Target of target: string

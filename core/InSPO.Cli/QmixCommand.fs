@@ -1,4 +1,4 @@
-/// `inspo qmix train`: online QMIX on a SMAC-lite map, with a progress bar.
+/// `inspo qmix train`: online QMIX on a SMAC-lite map, with a progress bar; `inspo qmix publish`: its tier models.
 module InSPO.Cli.QmixCommand
 
 open System
@@ -31,4 +31,13 @@ let run (args: ParseResults<QmixArgs>) =
                 QmixTrainer.Train(map, options, seed, root, t.Contains QmixTrainArgs.Resume, t.GetResult(QmixTrainArgs.Device, "cpu"), progress))
         printfn "%s" (record.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
         printfn "run: %s" (QmixTrainer.RunDirectory(root, map.Name, seed))
+        0
+    | QmixArgs.Publish p ->
+        let run = p.GetResult QmixPublishArgs.Run
+        let device = InSPO.Runtime.TorchRuntime.ResolveDevice(p.GetResult(QmixPublishArgs.Device, "cpu"))
+        let choice =
+            TierModels.Publish(run, p.GetResult QmixPublishArgs.To, p.GetResult(QmixPublishArgs.Low, 0.2), p.GetResult(QmixPublishArgs.High, 0.45),
+                               p.GetResult(QmixPublishArgs.Episodes, 200), p.GetResult(QmixPublishArgs.Replay_Window, 100_000L), device,
+                               fun t -> printfn "model %8d: greedy win rate %.3f, return %.2f" t.Step t.WinRate t.Return)
+        printfn "%s" (choice.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
         0

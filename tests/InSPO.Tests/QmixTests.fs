@@ -97,6 +97,26 @@ let tests =
                 let code, out, _ = CliTests.inspo [ "dataset"; "info"; tier ]
                 Expect.equal code 0 "info"
                 Expect.stringContains out "episodes 3 (" "three episodes, distinct counted"
+            // publishing the tier models: the first model tested in the band is medium; the replay start is the model
+            // a window before it, with its counters, and the medium-replay tier resumes the run from there
+            let published = Path.Combine(root, "published")
+            let code, out, err =
+                CliTests.inspo [ "qmix"; "publish"; "--run"; dir; "--to"; published; "--low"; "0"; "--high"; "1"; "--episodes"; "4"; "--replay-window"; "0" ]
+            Expect.equal code 0 (sprintf "publish (stderr: %s)" err)
+            Expect.stringContains out "model      600: greedy win rate" "the models tested are listed"
+            Expect.equal (TierModels.MediumStep published) 600L "medium: the first model in the band"
+            for file in [ "models/medium.bin"; "models/expert.bin"; "models/replay-start.bin"; "models/replay-start.json"; "options.json"; "curve.csv" ] do
+                Expect.isTrue (File.Exists(Path.Combine(published, file))) file
+            let start = Checkpoint.ReadStep(Path.Combine(published, "models", "replay-start.bin")) // the step the model was saved at (≥ 600)
+            let replay = SmacTiers.MediumReplay(SmacMaps.Get "2s3z", published, Path.Combine(root, "replay"), false, torch.CPU, start + 300L)
+            Expect.isGreaterThanOrEqual replay.Episodes 8 "the buffer of the resumed window: one round of 8 environments at least"
+            let resumed = nonNull (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(QmixTrainer.RunDirectory(Path.Combine(root, "replay"), "2s3z", 0), "record.json"))))
+            // a run from 0 would hold every episode it played; the resumed one counts the episodes before 600 too
+            Expect.isGreaterThan ((nonNull resumed["episodes"]).GetValue<int64>()) (int64 replay.Episodes) "resumed from the replay start, not run from 0"
+            let code, _, err =
+                CliTests.inspo [ "qmix"; "publish"; "--run"; dir; "--to"; published; "--low"; "1.5"; "--high"; "2"; "--episodes"; "4" ]
+            Expect.equal code 2 "no model in the band is refused"
+            Expect.stringContains err "no saved model has a greedy win rate in [1.5, 2]" "named"
             let code, _, err = CliTests.inspo [ "qmix"; "train"; "--map"; "2s3z"; "--set"; "nonsense=1"; "--out"; root ]
             Expect.equal code 2 "an unknown option is refused"
             Expect.stringContains err "nonsense" "named"

@@ -32,6 +32,9 @@ public static class QmixTrainer
     /// <summary>The run's options (JSON) in its folder.</summary>
     public const string OptionsFile = "options.json";
 
+    /// <summary>The networks, optimiser and generator of the last checkpoint, and the loop's counters.</summary>
+    public const string CheckpointFile = "checkpoint.bin", ProgressFile = "progress.json";
+
     /// <summary>The folder the replay buffer is written to at <see cref="QmixOptions.ReplayAt"/>.</summary>
     public static string ReplayDataset(string runDirectory, long steps) => Path.Combine(runDirectory, $"replay-{steps}");
 
@@ -44,8 +47,8 @@ public static class QmixTrainer
         TorchRuntime.Seed(seed);
         var dir = RunDirectory(root, map.Name, seed);
         Directory.CreateDirectory(Path.Combine(dir, "models"));
-        var checkpointPath = Path.Combine(dir, "checkpoint.bin");
-        var progressPath = Path.Combine(dir, "progress.json");
+        var checkpointPath = Path.Combine(dir, CheckpointFile);
+        var progressPath = Path.Combine(dir, ProgressFile);
 
         var spec = new SmacEnv(map).Spec;
         // The options beside the models, so that a model loads into the networks it was saved from (Qmix.Load).
@@ -73,7 +76,7 @@ public static class QmixTrainer
         double startSeconds = state.TrainingSeconds, loss = double.NaN;
         double? lastWin = null;
 
-        void Save()
+        JsonObject Save()
         {
             state.TrainingSeconds = startSeconds + clock.Elapsed.TotalSeconds;
             Checkpoint.Save(checkpointPath, qmix, state);
@@ -85,6 +88,7 @@ public static class QmixTrainer
             };
             File.WriteAllText(progressPath + ".tmp", p.ToJsonString());
             File.Move(progressPath + ".tmp", progressPath, overwrite: true);
+            return p;
         }
 
         while (state.Step < o.TotalSteps)
@@ -142,7 +146,9 @@ public static class QmixTrainer
             {
                 lastSaved = state.Step / o.CheckpointEvery * o.CheckpointEvery;
                 Checkpoint.Save(Path.Combine(dir, "models", $"{lastSaved}.bin"), qmix, state);
-                Save();
+                // The counters beside the model: a copy of both as checkpoint.bin + progress.json resumes the run from
+                // this model (how the medium-replay tier refills a buffer from a committed model, SmacTiers).
+                File.WriteAllText(Path.Combine(dir, "models", $"{lastSaved}.json"), Save().ToJsonString());
             }
             progress?.Report(new QmixProgress(state.Step, o.TotalSteps, episodes, epsilon, loss, lastWin,
                 TimeSpan.FromSeconds(startSeconds + clock.Elapsed.TotalSeconds)));

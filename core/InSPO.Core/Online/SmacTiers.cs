@@ -1,3 +1,4 @@
+using System.Text.Json;
 using InSPO.Actors;
 using InSPO.Data;
 using InSPO.Envs;
@@ -27,6 +28,39 @@ public static class SmacTiers
             Episodes = episodes, Seed = seed, Progress = progress,
             Choice = epsilon > 0 ? ActionChoice.EpsilonGreedy : ActionChoice.Greedy, Epsilon = epsilon,
         });
+    }
+
+    /// <summary>
+    /// The medium-replay tier from a published models folder (<see cref="TierModels"/>): the replay buffer of the
+    /// QMIX run when it reached the medium model's step M. <paramref name="fromStart"/>: the run again from step 0
+    /// with the published options and seed (CFCQL's procedure; deterministic on CPU, so the same run); otherwise
+    /// the run resumed from its model and counters a window before M (<c>replay-start</c>), whose buffer then holds
+    /// the ε-greedy episodes of that window only (the quick profile: minutes instead of the hour to M on 3s_vs_5z).
+    /// Runs under <c>{root}/qmix/{map}/seed{seed}</c>; a buffer already written there is read back. <paramref name="stopAt"/>
+    /// writes the buffer at that step instead of M (smoke runs).
+    /// </summary>
+    public static EpisodeDataset MediumReplay(SmacMap map, string modelsFolder, string root, bool fromStart, Device device, long? stopAt = null)
+    {
+        long medium = stopAt ?? TierModels.MediumStep(modelsFolder);
+        int seed = TierModels.Seed(modelsFolder);
+        var published = JsonSerializer.Deserialize<QmixOptions>(File.ReadAllText(Path.Combine(modelsFolder, QmixTrainer.OptionsFile)))!;
+        var options = published with { TotalSteps = medium, ReplayAt = medium, CheckpointEvery = long.MaxValue / 4 };
+        var dir = QmixTrainer.RunDirectory(root, map.Name, seed);
+        var replay = QmixTrainer.ReplayDataset(dir, medium);
+        if (!File.Exists(Path.Combine(replay, DatasetStore.ManifestFile)))
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            Directory.CreateDirectory(dir);
+            var start = Path.Combine(modelsFolder, "models", TierModels.ReplayStart);
+            fromStart |= !File.Exists(start + ".bin"); // medium came within the window of the run's start
+            if (!fromStart)
+            {
+                File.Copy(start + ".bin", Path.Combine(dir, QmixTrainer.CheckpointFile));
+                File.Copy(start + ".json", Path.Combine(dir, QmixTrainer.ProgressFile));
+            }
+            QmixTrainer.Train(map, options, seed, root, resume: !fromStart, device.ToString());
+        }
+        return DatasetStore.Load(replay).Data;
     }
 
     /// <summary>CFCQL's mixed tier: one set of <paramref name="count"/> distinct indices drawn from the episodes both

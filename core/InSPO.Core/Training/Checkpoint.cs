@@ -48,6 +48,15 @@ public static class Checkpoint
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>The step a checkpoint was saved at, without loading it.</summary>
+    public static long ReadStep(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        if (reader.ReadString() != Magic) throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
+        reader.ReadString();
+        return reader.ReadInt64();
+    }
+
     /// <summary>Restores <paramref name="learner"/> and <paramref name="state"/> from <paramref name="path"/>.</summary>
     public static void Load(string path, ICheckpointable learner, TrainerState state)
     {

@@ -21,7 +21,7 @@ let fig3 =
         Paper = PaperTargets.xor }
     |> withEnvironment (__SOURCE_DIRECTORY__ + "/..")
 
-let results = run (fun spec -> InSPO.Training.Runner.Run(spec, true, null)) fig3
+let results = run (engine (__SOURCE_DIRECTORY__ + "/..") (fun spec -> InSPO.Training.Runner.Run(spec, true, null))) fig3
 Tables.report results |> ignore
 Plots.figure fig3.ReportsRoot fig3.Name (sprintf "Figure 3: final joint policies on XOR (b), seed 0, profile %s" fig3.Profile)
     [ "A"; "B" ] (Plots.panelsOf results "b" 0)

@@ -27,7 +27,7 @@ let failed =
     [ fig5a, "(a) M-NE imbalanced", [ "A"; "B"; "C" ], "imbalanced"
       fig5b, "(b) XOR (b)", [ "A"; "B" ], "b" ]
     |> List.sumBy (fun (e, title, actions, dataset) ->
-        let results = run runner e
+        let results = run (engine root runner) e
         Tables.report results |> ignore
         Plots.figure e.ReportsRoot e.Name (sprintf "Figure 5 %s: final joint policies, seed 0, profile %s" title e.Profile)
             actions (Plots.panelsOf results dataset 0)

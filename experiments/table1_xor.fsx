@@ -14,7 +14,8 @@ let table1 =
         Paper = PaperTargets.xor }
     |> withEnvironment (__SOURCE_DIRECTORY__ + "/..")
 
-// The engine's runner; it skips cells whose record is already under RunsRoot. INSPO_SWEEP=1 tunes every
+// The engine: groups (a cell's seeds) in INSPO_JOBS parallel processes (default the core count; 1: this process);
+// it skips cells whose record is already under RunsRoot. INSPO_SWEEP=1 tunes every
 // baseline and InSPO on its search grid instead (SearchGrids.fs) and writes table1_xor_tuned.
-let results, failed = Sweep.tableOrSweep (fun spec -> InSPO.Training.Runner.Run(spec, true, null)) table1
+let results, failed = Sweep.tableOrSweep (engine (__SOURCE_DIRECTORY__ + "/..") (fun spec -> InSPO.Training.Runner.Run(spec, true, null))) table1
 if failed > 0 then exit 1

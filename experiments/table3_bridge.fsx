@@ -34,9 +34,10 @@ let table3 =
                         |> Map.add "mixed-reference" PaperTargets.table3.["mixed"] } }
     |> withEnvironment (__SOURCE_DIRECTORY__ + "/..")
 
-// The engine's runner; it skips cells whose record is already under RunsRoot. INSPO_SWEEP=1 tunes every
+// The engine: groups (a cell's seeds) in INSPO_JOBS parallel processes (default the core count; 1: this process);
+// it skips cells whose record is already under RunsRoot. INSPO_SWEEP=1 tunes every
 // baseline and InSPO on its search grid instead (SearchGrids.fs) and writes table3_bridge_tuned.
-let results, failed = Sweep.tableOrSweep (fun spec -> InSPO.Training.Runner.Run(spec, true, null)) table3
+let results, failed = Sweep.tableOrSweep (engine (__SOURCE_DIRECTORY__ + "/..") (fun spec -> InSPO.Training.Runner.Run(spec, true, null))) table3
 // The same runs, raw return (the cells are not run again: only the reported metric changes).
 Tables.report { results with Experiment = { results.Experiment with Name = results.Experiment.Name + "_raw"; Metric = "return" } } |> ignore
 if failed > 0 then exit 1

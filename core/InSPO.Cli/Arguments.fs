@@ -9,6 +9,7 @@ type TrainArgs =
     | [<Mandatory>] Dataset of dataset: string
     | Algo of algorithm: string
     | Seed of seed: int
+    | Seeds of seeds: string
     | Profile of profile: string
     | Device of device: string
     | Out of folder: string
@@ -22,6 +23,7 @@ type TrainArgs =
             | Dataset _ -> "a dataset the environment defines (xor: a|b|c, mne: balanced|imbalanced, bridge: optimal|mixed|optimal-reference|mixed-reference) or a dataset folder."
             | Algo _ -> sprintf "%s (default inspo)." (String.concat ", " InSPO.Algorithms.Learners.Known)
             | Seed _ -> "run seed (default 0); the generated dataset's seed is derived from it."
+            | Seeds _ -> "a group: several seeds of the cell in one process (0-4, or 0,2,5), each with its own run folder and record; the exit code is 1 when any failed."
             | Profile _ -> "budget: smoke, quick or paper (default quick)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
             | Out _ -> "root folder of run folders (default runs)."

@@ -37,32 +37,53 @@ let private lossText (losses: IReadOnlyList<KeyValuePair<string, float>>) =
     |> Seq.map (fun kv -> sprintf "%s %.3g" (kv.Key.Substring 5) kv.Value)
     |> String.concat "  "
 
+/// One seed through the runner with a progress bar. Always through the runner: it reuses a finished record only
+/// when its options, budget and data match.
+let private trainOne (spec: RunSpec) resume (every: Nullable<int64>) =
+    let label = sprintf "%s/%s/%s seed %d" spec.Env (Runner.DatasetLabel spec.Dataset) spec.Algorithm spec.Seed
+    ProgressBar.run label (fun bar ->
+        let progress =
+            { new IProgress<TrainingProgress> with
+                member _.Report p = bar.Update(float p.Step, float p.TotalSteps, sprintf "%s  %s" label (lossText p.Losses)) }
+        let result = Runner.Run(spec, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every))
+        if result.Reused then bar.Remove()
+        result)
+
+/// `--seeds`: the group's members one after another; a failed member is reported and the others go on.
+let private runGroup (group: RunGroup) resume every =
+    let outcomes = group.Run(fun spec -> trainOne spec resume every)
+    for struct (spec, result, error) in outcomes do
+        match result, error with
+        | NonNull r, _ ->
+            let metric = r.Metrics |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> sprintf "%s %.4f" kv.Key kv.Value) |> String.concat ", "
+            printfn "seed %d: %s%s (record: %s)" spec.Seed metric (if r.Reused then ", finished before" else "") r.RecordPath
+        | _, NonNull e -> eprintfn "inspo: seed %d: %s" spec.Seed (e.Message.Split('\n').[0])
+        | _ -> ()
+    if outcomes |> Seq.exists (fun struct (_, r, _) -> isNull r) then 1 else 0
+
 let run (args: ParseResults<TrainArgs>) =
     let spec = spec args
     let resume = args.Contains TrainArgs.Resume
     let every = args.TryGetResult TrainArgs.Eval_Every |> Option.toNullable
     if every.HasValue && every.Value < 1L then
         raise (ArgumentException(sprintf "--eval-every %d: expected a number of steps ≥ 1" every.Value))
-    let label = sprintf "%s/%s/%s seed %d" spec.Env (Runner.DatasetLabel spec.Dataset) spec.Algorithm spec.Seed
-    // Always through the runner: it reuses a finished record only when its options, budget and data match.
-    let result =
-        ProgressBar.run label (fun bar ->
-            let progress =
-                { new IProgress<TrainingProgress> with
-                    member _.Report p = bar.Update(float p.Step, float p.TotalSteps, sprintf "%s  %s" label (lossText p.Losses)) }
-            let result = Runner.Run(spec, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every))
-            if result.Reused then bar.Remove()
-            result)
-    if result.Reused then
-        AnsiConsole.MarkupLine("[grey]finished before: its record is kept (delete the run folder to rerun)[/]")
-    let table = Table().AddColumns("metric", "value")
-    for kv in result.Metrics |> Seq.sortBy (fun kv -> kv.Key) do
-        table.AddRow(kv.Key, sprintf "%.4f" kv.Value) |> ignore
-    table.AddRow("steps", string result.Steps) |> ignore
-    table.AddRow("wall seconds", sprintf "%.2f" result.WallSeconds) |> ignore
-    table.AddRow("device", result.Device) |> ignore
-    AnsiConsole.Write table
-    for i in 0 .. result.FinalPolicy.Length - 1 do
-        printfn "agent %d policy: [%s]" i (result.FinalPolicy[i] |> Array.map (sprintf "%.3f") |> String.concat ", ")
-    printfn "record: %s" result.RecordPath
-    0
+    match args.TryGetResult TrainArgs.Seeds with
+    | Some _ when args.Contains TrainArgs.Seed -> raise (ArgumentException "--seed and --seeds: give one of them")
+    | Some text ->
+        let seeds = RunGroup.ParseSeeds text
+        runGroup (RunGroup(spec.WithSeed seeds[0], seeds)) resume every
+    | None ->
+        let result = trainOne spec resume every
+        if result.Reused then
+            AnsiConsole.MarkupLine("[grey]finished before: its record is kept (delete the run folder to rerun)[/]")
+        let table = Table().AddColumns("metric", "value")
+        for kv in result.Metrics |> Seq.sortBy (fun kv -> kv.Key) do
+            table.AddRow(kv.Key, sprintf "%.4f" kv.Value) |> ignore
+        table.AddRow("steps", string result.Steps) |> ignore
+        table.AddRow("wall seconds", sprintf "%.2f" result.WallSeconds) |> ignore
+        table.AddRow("device", result.Device) |> ignore
+        AnsiConsole.Write table
+        for i in 0 .. result.FinalPolicy.Length - 1 do
+            printfn "agent %d policy: [%s]" i (result.FinalPolicy[i] |> Array.map (sprintf "%.3f") |> String.concat ", ")
+        printfn "record: %s" result.RecordPath
+        0

@@ -2,9 +2,11 @@ module InSPO.Scripting.Experiment
 
 // The experiment DSL: an experiment is a value (environment, datasets, algorithms with hyperparameter
 // grids, seeds, profile, the paper's values) that expands to cells, one run each. `run` executes the
-// cells through a runner `RunSpec -> RunResult` (the engine's `InSPO.Training.Runner.Run`, or a fake in
-// tests). Skipping finished cells is the runner's job (it finds the cell's record under OutputRoot and
-// returns it instead of training); the DSL only reports which cells were reused.
+// cells with an executor: in this process through a runner `RunSpec -> RunResult` (the engine's
+// `InSPO.Training.Runner.Run`, or a fake in tests), or as groups (a cell's seeds) in parallel `inspo train
+// --seeds` processes (`engine`: INSPO_JOBS of them, default the core count). Skipping finished cells is the
+// runner's job (it finds the cell's record under OutputRoot and returns it instead of training); the DSL
+// only reports which cells were reused.
 
 open System
 open System.Collections.Generic
@@ -179,8 +181,64 @@ let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment)
     log (sprintf "%s: %d ran, %d reused, %d failed in %.1f s" e.Name (total - failed - reused) reused failed clock.Elapsed.TotalSeconds)
     { Experiment = e; Cells = results; WallSeconds = clock.Elapsed.TotalSeconds }
 
-/// `runWith` printing progress to the console.
-let run runner e = runWith (printfn "%s") runner e
+/// How an experiment's cells run.
+type Executor =
+    /// One after another in this process, through a runner (the engine's Runner.Run, or a fake in tests).
+    | InProcess of (RunSpec -> RunResult)
+    /// As groups (the seeds of a cell) in `inspo train --seeds` processes, `jobs` at once; `inspo` is inspo.dll.
+    | Processes of jobs: int * inspo: string
+
+/// Runs every cell as groups in parallel processes (GroupScheduler), one progress line per finished group with
+/// the time left; a group's member without a record fails with the line of the group's log that says why.
+let private runGroupsWith (log: string -> unit) jobs inspo (e: Experiment) =
+    let all = cells e
+    let groups = RunGroup.Of(all |> List.map (fun c -> c.Spec))
+    log (sprintf "%s: %d cells in %d groups (%s × %d datasets × %d seeds), profile %s, %d processes at once"
+            e.Name all.Length groups.Count e.Env e.Datasets.Length e.Seeds.Length e.Profile jobs)
+    let clock = Stopwatch.StartNew()
+    let mutable finished = 0
+    let report (o: GroupOutcome) =
+        finished <- finished + 1
+        let left = clock.Elapsed.TotalSeconds / float finished * float (groups.Count - finished)
+        let values =
+            o.Results |> Seq.choose (fun r -> match r with
+                                              | NonNull r -> (match r.Metrics.TryGetValue e.Metric with | true, x -> Some x | _ -> None)
+                                              | Null -> None)
+            |> Seq.toList
+        let text = if values.IsEmpty then "no metric" else sprintf "%s mean %.3f over %d seeds" e.Metric (List.average values) values.Length
+        let reused = o.Results |> Seq.forall (fun r -> match r with NonNull r -> r.Reused | Null -> false)
+        let status = match o.Failure with
+                     | NonNull f -> sprintf ": FAILED: %s" f
+                     | Null -> if reused then " (finished before, reused)" else sprintf " (%.1f s)" o.Wall.TotalSeconds
+        log (sprintf "[%d/%d] %s: %s%s; about %.0f s left" finished groups.Count o.Group.Label text status left)
+    let outcomes = GroupScheduler.Run(groups, jobs, inspo, Action<GroupOutcome> report)
+    let outcomeOf (c: Cell) =
+        let o = outcomes |> Seq.find (fun o -> o.Group.Folder = RunGroup(c.Spec, [ c.Spec.Seed ]).Folder && Seq.contains c.Spec.Seed o.Group.Seeds)
+        match o.Results[Seq.findIndex ((=) c.Spec.Seed) o.Group.Seeds] with
+        | NonNull r -> if r.Reused then Reused r else Ran r
+        | Null -> Failed(match o.Failure with NonNull f -> f | Null -> "no record")
+    let results = all |> List.map (fun c -> { Cell = c; Outcome = outcomeOf c })
+    let count f = results |> List.filter (fun c -> f c.Outcome) |> List.length
+    let failed = count (function Failed _ -> true | _ -> false)
+    let reused = count (function Reused _ -> true | _ -> false)
+    log (sprintf "%s: %d ran, %d reused, %d failed in %.1f s" e.Name (all.Length - failed - reused) reused failed clock.Elapsed.TotalSeconds)
+    { Experiment = e; Cells = results; WallSeconds = clock.Elapsed.TotalSeconds }
+
+/// Runs the experiment with the executor, logging progress to `log`.
+let execute (log: string -> unit) (executor: Executor) (e: Experiment) =
+    match executor with
+    | InProcess runner -> runWith log runner e
+    | Processes(jobs, inspo) -> runGroupsWith log jobs inspo e
+
+/// `execute` printing progress to the console.
+let run executor e = execute (printfn "%s") executor e
+
+/// What experiment scripts run with: groups in INSPO_JOBS parallel processes (default the core count) of the
+/// Release `inspo` under `root`, or `runner` in this process when INSPO_JOBS is 1.
+let engine (root: string) (runner: RunSpec -> RunResult) =
+    let jobs = GroupScheduler.DefaultJobs()
+    let inspo = Path.GetFullPath(Path.Combine(root, "core", "InSPO.Cli", "bin", "Release", "net10.0", "inspo.dll"))
+    if jobs > 1 then Processes(jobs, inspo) else InProcess runner
 
 /// The metric over seeds for one dataset and column (cells that failed or lack the metric left out).
 let samples (results: Results) dataset (v: Variant) =

@@ -86,11 +86,11 @@ let toMarkdown (experimentName: string) (grids: SearchGrid list) (chosen: Choice
         experimentName (String.concat "\n" sources)
         (Tables.markdown [ "dataset"; "algorithm"; "hyperparameters"; "mean ± std"; "seeds"; "" ] rows)
 
-/// Runs the sweep of `e` over `grids` through `runner`, writes `<name>.sweep.md` and the tuned table
+/// Runs the sweep of `e` over `grids` with `executor`, writes `<name>.sweep.md` and the tuned table
 /// (`<name>.md`, `.tex`, `.runs.csv` with every candidate's runs), and returns every run, the tuned table
 /// and the choices.
-let runAndReport (grids: SearchGrid list) runner (e: Experiment) =
-    let results = run runner (expand grids e)
+let runAndReport (grids: SearchGrid list) (executor: Executor) (e: Experiment) =
+    let results = run executor (expand grids e)
     let chosen = choices results
     Directory.CreateDirectory e.ReportsRoot |> ignore
     let path = Path.Combine(e.ReportsRoot, e.Name + ".sweep.md")
@@ -110,11 +110,11 @@ let requested () = envOr "INSPO_SWEEP" "0" = "1"
 
 /// What a table script does: with INSPO_SWEEP=1 the sweep over every grid of SearchGrids, reported as
 /// `<name>_tuned`; otherwise the defaults' table. Returns the table's results and how many runs failed.
-let tableOrSweep runner (e: Experiment) =
+let tableOrSweep (executor: Executor) (e: Experiment) =
     if requested () then
-        let all, table, _ = runAndReport SearchGrids.all runner { e with Name = e.Name + "_tuned" }
+        let all, table, _ = runAndReport SearchGrids.all executor { e with Name = e.Name + "_tuned" }
         table, failures all
     else
-        let results = run runner e
+        let results = run executor e
         Tables.report results |> ignore
         results, failures results

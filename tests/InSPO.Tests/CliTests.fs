@@ -7,7 +7,7 @@ open System.Text.Json
 open Expecto
 
 /// The CLI built beside the tests (same configuration; the project reference builds it first).
-let private cliDll =
+let cliDll =
     let config = (AppContext.BaseDirectory.TrimEnd('/').Split('/') |> Array.rev).[1]   // bin/<Configuration>/net10.0
     Path.Combine(TestPaths.repoRoot, "core", "InSPO.Cli", "bin", config, "net10.0", "inspo.dll")
 

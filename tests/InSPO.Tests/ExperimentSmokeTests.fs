@@ -53,7 +53,8 @@ let runWithFakeRunnerAnd (extraEnvironment: (string * string) list) (name: strin
     File.WriteAllText(plotly, "/*FAKE-PLOTLY*/")
     let environment =
         [ "INSPO_PROFILE", "smoke"; "INSPO_RUNS", Path.Combine(dir, "runs"); "INSPO_REPORTS", Path.Combine(dir, "reports")
-          "INSPO_PLOTLY_JS", plotly; "INSPO_CHROMIUM", Path.Combine(dir, "no-chromium") ] @ extraEnvironment
+          "INSPO_PLOTLY_JS", plotly; "INSPO_CHROMIUM", Path.Combine(dir, "no-chromium")
+          "INSPO_JOBS", "1" ] @ extraEnvironment   // the fake runs in the script's process
     let code, out, err = TestPaths.runDotnetWith environment dir [ "fsi"; script ]
     code, out, err, Path.Combine(dir, "reports")
 

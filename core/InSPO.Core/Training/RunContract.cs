@@ -22,7 +22,11 @@ public sealed record RunSpec(
     string Profile,
     string Device = "cpu",
     IReadOnlyDictionary<string, double>? Hyperparameters = null,
-    string? OutputRoot = null);
+    string? OutputRoot = null)
+{
+    /// <summary>The same cell with another seed (F# has no <c>with</c> for C# records).</summary>
+    public RunSpec WithSeed(int seed) => this with { Seed = seed };
+}
 
 /// <summary>What a finished run reports.</summary>
 /// <param name="Metrics">By name: "return" (the table value: for matrix games the exact expected per-step

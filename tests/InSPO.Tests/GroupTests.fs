@@ -1,0 +1,63 @@
+/// Groups (a cell's seeds in one process) and the scheduler that runs them in separate processes.
+module InSPO.Tests.GroupTests
+
+open System
+open System.IO
+open Expecto
+open InSPO.Training
+open InSPO.Scripting
+open InSPO.Scripting.Experiment
+
+let private tiny root =
+    { experiment "groups" "xor" [ "b" ] [ algo "bc" []; algo "inspo" [ "alpha", [ 0.1 ] ] ] with
+        Seeds = [ 0; 1 ]; Profile = "smoke"; RunsRoot = Some root; ReportsRoot = Path.Combine(root, "reports") }
+
+let private metricOf (c: CellResult) =
+    match c.Outcome with
+    | Ran r | Reused r -> r.Metrics["return"]
+    | Failed m -> failwithf "cell failed: %s" m
+
+[<Tests>]
+let tests =
+    testList "groups" [
+        test "seeds parse as lists and ranges; a bad or repeated seed is refused naming it" {
+            Expect.equal (List.ofSeq (RunGroup.ParseSeeds "0-4")) [ 0 .. 4 ] "range"
+            Expect.equal (List.ofSeq (RunGroup.ParseSeeds "0,2, 5")) [ 0; 2; 5 ] "list"
+            Expect.equal (List.ofSeq (RunGroup.ParseSeeds "0-2,7")) [ 0; 1; 2; 7 ] "mix"
+            for bad, named in [ "1,x", "'x'"; "3-1", "'3-1'"; "1,1", "twice"; "", "no seed" ] do
+                let message = try RunGroup.ParseSeeds bad |> ignore; "" with :? ArgumentException as e -> e.Message
+                Expect.stringContains message named (sprintf "'%s' refused, naming the problem" bad)
+        }
+
+        test "cells that differ only by seed form one group, in the order of their first cell; hyperparameters split groups" {
+            let root = TestPaths.scratchDir "groups-of"
+            let specs = (cells (tiny root)) |> List.map (fun c -> c.Spec)
+            let groups = RunGroup.Of specs
+            Expect.equal groups.Count 2 "bc and inspo(alpha=0.1)"
+            Expect.equal [ for g in groups -> g.Template.Algorithm ] [ "bc"; "inspo" ] "order"
+            Expect.equal [ for g in groups -> List.ofSeq g.Seeds ] [ [ 0; 1 ]; [ 0; 1 ] ] "seeds"
+            Expect.equal (Path.GetFileName groups[1].Folder) "inspo-alpha=0.1" "the cell folder"
+            Expect.equal (Path.GetFileName groups[1].LogPath) "group-seeds-0-1.log" "the log beside the seeds' folders"
+            let args = groups[1].TrainArguments() |> List.ofSeq
+            Expect.containsAll args [ "--seeds"; "0,1"; "--set"; "alpha=0.1"; "--profile"; "smoke"; "--resume" ] "the inspo command"
+        }
+
+        test "separate group processes give the same cells as the runner in this process, reuse them after, and name a failing group's log" {
+            let inProcess = TestPaths.scratchDir "groups-inprocess"
+            let separate = TestPaths.scratchDir "groups-separate"
+            let quiet (_: string) = ()
+            let a = execute quiet (InProcess(fun spec -> Runner.Run(spec, true, null))) (tiny inProcess)
+            let b = execute quiet (Processes(2, CliTests.cliDll)) (tiny separate)
+            Expect.equal (List.map metricOf b.Cells) (List.map metricOf a.Cells) "the same returns, cell by cell"
+            Expect.isTrue (b.Cells |> List.forall (fun c -> match c.Outcome with Ran _ -> true | _ -> false)) "trained"
+            let again = execute quiet (Processes(2, CliTests.cliDll)) (tiny separate)
+            Expect.isTrue (again.Cells |> List.forall (fun c -> match c.Outcome with Reused _ -> true | _ -> false)) "finished cells reused"
+            let broken = execute quiet (Processes(2, CliTests.cliDll)) { tiny separate with Datasets = [ "no-such-dataset" ] }
+            for c in broken.Cells do
+                match c.Outcome with
+                | Failed m ->
+                    Expect.stringContains m "no-such-dataset" "the reason from the group's log"
+                    Expect.stringContains m "group-seeds-0-1.log" "and the log's path"
+                | _ -> failtest "a group on a missing dataset must fail"
+        }
+    ]

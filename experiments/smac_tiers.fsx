@@ -61,6 +61,10 @@ for mapName in SmacMaps.Names do
             let real = PaperTargets.smacDataCards.[mapName].[name]
             printfn "| %s | %s | %d (%d) | %d | %.2f ± %.2f | %s | %.1f | %s |" mapName name s.Episodes s.Distinct s.Transitions s.ReturnMean s.ReturnStd win s.MeanLength real
         let choice = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, TierModels.ChoiceFile)))
-        let model (tier: string) = sprintf "%s: model at %d steps (greedy win rate %.2f)" tier (choice[tier]["step"].GetValue<int64>()) (choice[tier]["win_rate"].GetValue<float>())
+        let model (tier: string) =
+            let node = choice[tier]
+            let step = node["step"].GetValue<int64>()
+            let win = node["win_rate"].GetValue<float>()
+            sprintf "%s: model at %d steps (greedy win rate %.2f)" tier step win
         printfn "| %s | %s; %s | | | | | | |" mapName (model "medium") (model "expert")
     else printfn "| %s | (no published QMIX models: experiments/qmix_models/%s/tiers.json) | | | | | | |" mapName mapName

@@ -68,6 +68,8 @@ let tests =
             let held = buffer.ToDataset()
             Expect.equal held.Episodes 8 "written out: the episodes held"
             Expect.isNull (held.FindValueProblem()) "a valid dataset"
+            Expect.isNotNull data.BattleWon "the collector records battle_won"
+            Expect.isNotNull held.BattleWon "and the buffer keeps it, so the medium-replay tier has a win rate"
         }
 
         test "inspo qmix train runs, tests, saves models and resumes from its checkpoint" {

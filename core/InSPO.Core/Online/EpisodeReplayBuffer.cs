@@ -13,6 +13,7 @@ namespace InSPO.Online;
 public sealed class EpisodeReplayBuffer : IDisposable
 {
     readonly Tensor obs, states, actions, available, rewards, terminated, truncated, filled, lengths;
+    readonly bool?[] won;   // battle_won per slot, where the environment reported it (host side: one flag an episode)
     int next;
 
     public EpisodeReplayBuffer(EnvSpec spec, int capacity, Device device)
@@ -31,6 +32,7 @@ public sealed class EpisodeReplayBuffer : IDisposable
         truncated = zeros(new[] { c, t1 }, device: device);
         filled = zeros(new[] { c, t1 }, device: device);
         lengths = zeros(new[] { c }, dtype: int64, device: device);
+        won = new bool?[capacity];
         foreach (var t in All) t.DetachFromDisposeScope();
     }
 
@@ -63,6 +65,7 @@ public sealed class EpisodeReplayBuffer : IDisposable
         truncated.index_copy_(0, rows, Flags(data.Truncated, e, t1).to(Device));
         filled.index_copy_(0, rows, Flags(data.Filled, e, t1).to(Device));
         lengths.index_copy_(0, rows, tensor(Enumerable.Range(0, data.Episodes).Select(k => (long)data.EpisodeLength(k)).ToArray()).to(Device));
+        for (int k = 0; k < data.Episodes; k++) won[(next + k) % Capacity] = data.BattleWon?[k];
         next = (next + data.Episodes) % Capacity;
         Count = Math.Min(Capacity, Count + data.Episodes);
         Added += data.Episodes;
@@ -77,9 +80,11 @@ public sealed class EpisodeReplayBuffer : IDisposable
         var rows = arange(Count, dtype: int64, device: Device);
         Tensor Held(Tensor t) => t.index_select(0, rows);
         static bool[] Flags(float[] x) => x.Select(v => v != 0).ToArray();
-        return new EpisodeDataset(Spec, Count, Read<float>(Held(obs)), Read<float>(Held(states)),
+        var data = new EpisodeDataset(Spec, Count, Read<float>(Held(obs)), Read<float>(Held(states)),
             Read<long>(Held(actions)).Select(a => (int)a).ToArray(), Read<bool>(Held(available)), Read<float>(Held(rewards)),
             Flags(Read<float>(Held(terminated))), Flags(Read<float>(Held(filled))), Flags(Read<float>(Held(truncated))));
+        if (won.Take(Count).All(w => w.HasValue)) data.BattleWon = won.Take(Count).Select(w => w!.Value).ToArray();
+        return data;
     }
 
     /// <summary><paramref name="count"/> episodes drawn uniformly with replacement from those held.</summary>

@@ -98,7 +98,10 @@ public static class TierModels
             ["replay_start_step"] = replayStep,
             ["tested"] = new JsonArray(all.Select(t => (JsonNode)Node(t)).ToArray()),
         };
-        File.WriteAllText(Path.Combine(folder, ChoiceFile), choice.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(folder, ChoiceFile), choice.ToJsonString(new JsonSerializerOptions
+        {
+            WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }));
         return choice;
     }
 

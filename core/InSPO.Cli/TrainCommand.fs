@@ -49,9 +49,16 @@ let private trainOne (spec: RunSpec) resume (every: Nullable<int64>) =
         if result.Reused then bar.Remove()
         result)
 
-/// `--seeds`: the group's members one after another; a failed member is reported and the others go on.
+/// `--seeds`: the group through the group runner (one ensemble where the algorithm has one, else one seed after
+/// another); a failed member is reported and the others go on.
 let private runGroup (group: RunGroup) resume every =
-    let outcomes = group.Run(fun spec -> trainOne spec resume every)
+    let label = sprintf "%s/%s/%s seeds %s" group.Template.Env (Runner.DatasetLabel group.Template.Dataset) group.Template.Algorithm group.SeedList
+    let outcomes =
+        ProgressBar.run label (fun bar ->
+            let progress =
+                { new IProgress<TrainingProgress> with
+                    member _.Report p = bar.Update(float p.Step, float p.TotalSteps, sprintf "%s  %s" label (lossText p.Losses)) }
+            GroupRunner.Run(group, RunControl(Resume = resume, Progress = progress, EvaluateEvery = every)))
     for struct (spec, result, error) in outcomes do
         match result, error with
         | NonNull r, _ ->

@@ -60,4 +60,28 @@ let tests =
                     Expect.stringContains m "group-seeds-0-1.log" "and the log's path"
                 | _ -> failtest "a group on a missing dataset must fail"
         }
+    
+        test "a BC ensemble: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
+            let spec env dataset seed root = RunSpec(env, dataset, "bc", seed, "smoke", "cpu", null, root)
+            for env, dataset in [ "xor", "b"; "mne", "imbalanced" ] do
+                let groupRoot = TestPaths.scratchDir "ensemble-group"
+                let group = RunGroup(spec env dataset 0 groupRoot, [ 0; 1; 2 ])
+                let members = GroupRunner.Run(group, RunControl())
+                Expect.isTrue (File.Exists group.CheckpointPath) "trained as one ensemble (its group checkpoint)"
+                for struct (s, r, e) in members do
+                    Expect.isNull e "no error"
+                    let single = Runner.Run(spec env dataset s.Seed (TestPaths.scratchDir "ensemble-single"), RunControl())
+                    let r = nonNull r
+                    Expect.floatClose { absolute = 1e-3; relative = 0.0 } r.Metrics["return"] single.Metrics["return"] (sprintf "%s/%s seed %d: return" env dataset s.Seed)
+                    let argmax (p: float[]) = Array.findIndex ((=) (Array.max p)) p
+                    Expect.equal (Array.map argmax r.FinalPolicy) (Array.map argmax single.FinalPolicy) "the same final joint action"
+            // killed at step 30, then resumed: the same records as the uninterrupted group
+            let killedRoot = TestPaths.scratchDir "ensemble-killed"
+            let killed = RunGroup(spec "xor" "b" 0 killedRoot, [ 0; 1; 2 ])
+            Expect.throwsT<RunInterruptedException> (fun () -> GroupRunner.Run(killed, RunControl(StopAfter = 30L)) |> ignore) "stopped"
+            let resumed = GroupRunner.Run(killed, RunControl(Resume = true))
+            let whole = GroupRunner.Run(RunGroup(spec "xor" "b" 0 (TestPaths.scratchDir "ensemble-whole"), [ 0; 1; 2 ]), RunControl())
+            for (struct (_, a, _)), (struct (_, b, _)) in Seq.zip resumed whole do
+                Expect.equal (nonNull a).FinalPolicy (nonNull b).FinalPolicy "bit-identical after resuming"
+        }
     ]

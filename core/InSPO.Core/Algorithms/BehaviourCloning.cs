@@ -65,6 +65,9 @@ public sealed class BehaviourCloning : IOfflineLearner, IHasOptions
 
     public string Name => "bc";
     object IHasOptions.Options => options;
+
+    /// <summary>The policy networks (an ensemble copies its members' initial weights from them).</summary>
+    internal AgentNetwork Policy => policy;
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
     public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 

@@ -46,6 +46,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         return layer;
     }
 
+    /// <summary>The three layers in order (an ensemble copies its members' weights from them).</summary>
+    internal Linear[] Layers => new[] { fc1, fc2, fc3 };
+
     public override Tensor forward(Tensor x) =>
         fc3.forward(nn.functional.relu(fc2.forward(nn.functional.relu(fc1.forward(x)))));
 }

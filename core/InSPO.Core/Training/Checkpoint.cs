@@ -14,23 +14,57 @@ public static class Checkpoint
 {
     const string Magic = "INSPO-CHECKPOINT-1";
 
-    public static void Save(string path, ICheckpointable learner, TrainerState state)
+    const string GroupMagic = "INSPO-GROUP-CHECKPOINT-1";
+
+    public static void Save(string path, ICheckpointable learner, TrainerState state) =>
+        Write(path, Magic, learner, state.Step, state.TrainingSeconds, new[] { state.Generator });
+
+    /// <summary>A group's checkpoint (seed ensembles): the ensemble's modules and optimisers and every member's
+    /// sampling generator.</summary>
+    public static void SaveGroup(string path, ICheckpointable ensemble, long step, double seconds, IReadOnlyList<Generator> generators) =>
+        Write(path, GroupMagic, ensemble, step, seconds, generators);
+
+    /// <summary>The step a checkpoint was saved at, without loading it.</summary>
+    public static long ReadStep(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        var magic = reader.ReadString();
+        if (magic != Magic && magic != GroupMagic) throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
+        reader.ReadString();
+        return reader.ReadInt64();
+    }
+
+    /// <summary>Restores <paramref name="learner"/> and <paramref name="state"/> from <paramref name="path"/>.</summary>
+    public static void Load(string path, ICheckpointable learner, TrainerState state)
+    {
+        var (step, seconds) = Read(path, Magic, learner, new[] { state.Generator });
+        state.Step = step;
+        state.TrainingSeconds = seconds;
+    }
+
+    /// <summary>Restores a group's checkpoint into the ensemble and its members' generators; returns step and seconds.</summary>
+    public static (long Step, double Seconds) LoadGroup(string path, ICheckpointable ensemble, IReadOnlyList<Generator> generators) =>
+        Read(path, GroupMagic, ensemble, generators);
+
+    static void Write(string path, string magic, ICheckpointable learner, long step, double seconds, IReadOnlyList<Generator> generators)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = path + ".tmp";
         using (var stream = File.Create(temp))
         using (var writer = new BinaryWriter(stream))
         {
-            writer.Write(Magic);
+            writer.Write(magic);
             writer.Write(learner.Name);
-            writer.Write(state.Step);
-            writer.Write(state.TrainingSeconds);
-            using (var g = state.Generator.get_state())
-            {
-                var bytes = g.cpu().data<byte>().ToArray();
-                writer.Write(bytes.Length);
-                writer.Write(bytes);
-            }
+            writer.Write(step);
+            writer.Write(seconds);
+            if (magic == GroupMagic) writer.Write(generators.Count);
+            foreach (var generator in generators)
+                using (var g = generator.get_state())
+                {
+                    var bytes = g.cpu().data<byte>().ToArray();
+                    writer.Write(bytes.Length);
+                    writer.Write(bytes);
+                }
             writer.Write(learner.Modules.Count);
             foreach (var (name, module) in learner.Modules)
             {
@@ -48,28 +82,24 @@ public static class Checkpoint
         File.Move(temp, path, overwrite: true);
     }
 
-    /// <summary>The step a checkpoint was saved at, without loading it.</summary>
-    public static long ReadStep(string path)
-    {
-        using var reader = new BinaryReader(File.OpenRead(path));
-        if (reader.ReadString() != Magic) throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
-        reader.ReadString();
-        return reader.ReadInt64();
-    }
-
-    /// <summary>Restores <paramref name="learner"/> and <paramref name="state"/> from <paramref name="path"/>.</summary>
-    public static void Load(string path, ICheckpointable learner, TrainerState state)
+    static (long Step, double Seconds) Read(string path, string magic, ICheckpointable learner, IReadOnlyList<Generator> generators)
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
         string Fail(string what) => throw new InvalidDataException($"checkpoint {path}: {what}");
-        if (reader.ReadString() != Magic) Fail("not an InSPO checkpoint");
+        if (reader.ReadString() != magic) Fail(magic == GroupMagic ? "not a group checkpoint" : "not an InSPO checkpoint");
         var algorithm = reader.ReadString();
         if (algorithm != learner.Name) Fail($"written by '{algorithm}', cannot resume '{learner.Name}'");
-        state.Step = reader.ReadInt64();
-        state.TrainingSeconds = reader.ReadDouble();
-        var bytes = reader.ReadBytes(reader.ReadInt32());
-        using (var g = tensor(bytes, dtype: uint8)) state.Generator.set_state(g);
+        long step = reader.ReadInt64();
+        double seconds = reader.ReadDouble();
+        int count = magic == GroupMagic ? reader.ReadInt32() : 1;
+        if (count != generators.Count) Fail($"{count} generators, the group has {generators.Count} members");
+        foreach (var generator in generators)
+        {
+            var bytes = reader.ReadBytes(reader.ReadInt32());
+            using var g = tensor(bytes, dtype: uint8);
+            generator.set_state(g);
+        }
         int modules = reader.ReadInt32();
         if (modules != learner.Modules.Count) Fail($"{modules} modules, the learner has {learner.Modules.Count}");
         foreach (var (name, module) in learner.Modules)
@@ -86,5 +116,6 @@ public static class Checkpoint
             if (stored != name) Fail($"optimiser '{stored}' where '{name}' was expected");
             ((OptimizerHelper)optimizer).load_state_dict(reader);
         }
+        return (step, seconds);
     }
 }

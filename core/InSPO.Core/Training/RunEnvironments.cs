@@ -64,7 +64,7 @@ public abstract class RunEnvironment
     public virtual Profile Budget(Profile profile) => profile;
 
     /// <summary>Evaluates a trained learner on <paramref name="episodes"/> episodes (SPEC 4).</summary>
-    public abstract Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device);
+    public abstract Evaluation Evaluate(InSPO.Actors.IDecentralisedPolicy learner, int episodes, int seed, Device device);
 }
 
 /// <summary>The environments the runner knows, by name: "bridge", "smac:MAP" (SMAC-lite), else a matrix game
@@ -88,7 +88,7 @@ public sealed class MatrixGameRunEnvironment : RunEnvironment
     protected override EpisodeDataset Named(string dataset, int datasetSeed) =>
         MatrixGameDatasets.Record(Game, dataset, Runner.MatrixEpisodes, Runner.MatrixSteps, datasetSeed);
 
-    public override Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device) =>
+    public override Evaluation Evaluate(InSPO.Actors.IDecentralisedPolicy learner, int episodes, int seed, Device device) =>
         Evaluator.Evaluate(learner, () => new MatrixGameEnv(Game, Runner.MatrixSteps), episodes, seed, device, Game);
 }
 
@@ -130,7 +130,7 @@ public sealed class BridgeRunEnvironment : RunEnvironment
 
     public const int QuickSteps = 8000, QuickBatchSize = 256;
 
-    public override Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device)
+    public override Evaluation Evaluate(InSPO.Actors.IDecentralisedPolicy learner, int episodes, int seed, Device device)
     {
         var e = Evaluator.Evaluate(learner, () => new BridgeEnv(BridgeEnv.EvaluationEpisodeLimit), episodes, seed, device);
         var metrics = new Dictionary<string, double>(e.Metrics)

@@ -6,7 +6,7 @@ namespace InSPO.Training;
 /// A group: the seeds of one cell (the same environment, dataset, algorithm, hyperparameters, profile, device and
 /// run root), trained by one process — the unit the scheduler runs on a core and a Slurm array task runs on a node.
 /// Each member writes the ordinary run folder and record of its seed, exactly as a single run does, so tables and
-/// the reuse of finished cells do not change. <see cref="Run"/> trains the members one after another.
+/// the reuse of finished cells do not change. <see cref="GroupRunner"/> trains it.
 /// </summary>
 public sealed record RunGroup(RunSpec Template, IReadOnlyList<int> Seeds)
 {
@@ -36,6 +36,9 @@ public sealed record RunGroup(RunSpec Template, IReadOnlyList<int> Seeds)
         }
     }
 
+    /// <summary>The checkpoint of the group trained as an ensemble (<see cref="GroupRunner"/>).</summary>
+    public string CheckpointPath => Path.Combine(Folder, $"group-seeds{FileSeeds}.checkpoint.bin");
+
     /// <summary>"0,1,2,3,4": how <c>inspo train --seeds</c> takes the members.</summary>
     public string SeedList => string.Join(",", Seeds.Select(s => s.ToString(CultureInfo.InvariantCulture)));
 
@@ -55,15 +58,6 @@ public sealed record RunGroup(RunSpec Template, IReadOnlyList<int> Seeds)
             args.AddRange(new[] { "--set", $"{k}={v.ToString("R", CultureInfo.InvariantCulture)}" });
         return args;
     }
-
-    /// <summary>Trains the members one after another (resuming each from its checkpoint); a member that fails does
-    /// not stop the others. Returns each member's result or the exception that ended it.</summary>
-    public IReadOnlyList<(RunSpec Spec, RunResult? Result, Exception? Error)> Run(Func<RunSpec, RunResult> runOne) =>
-        Specs.Select(spec =>
-        {
-            try { return (spec, (RunResult?)runOne(spec), (Exception?)null); }
-            catch (Exception e) { return (spec, null, e); }
-        }).ToList();
 
     /// <summary>The groups of a list of cells: cells that differ only by seed, in the order their first cell comes.</summary>
     public static IReadOnlyList<RunGroup> Of(IEnumerable<RunSpec> cells)

@@ -43,6 +43,6 @@ public sealed class SmacRunEnvironment : RunEnvironment
         return Collector.Collect(env, actor, new RolloutOptions { Episodes = episodes, Seed = seed, Choice = ActionChoice.Greedy, Progress = progress });
     }
 
-    public override Evaluation Evaluate(IOfflineLearner learner, int episodes, int seed, Device device) =>
+    public override Evaluation Evaluate(InSPO.Actors.IDecentralisedPolicy learner, int episodes, int seed, Device device) =>
         Evaluator.Evaluate(learner, () => new SmacEnv(Map), episodes, seed, device, choice: ActionChoice.Greedy);
 }

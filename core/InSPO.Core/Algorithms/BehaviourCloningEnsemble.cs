@@ -1,0 +1,94 @@
+using InSPO.Actors;
+using InSPO.Data;
+using InSPO.Envs;
+using InSPO.Nets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace InSPO.Algorithms;
+
+/// <summary>
+/// BC (<see cref="BehaviourCloning"/>) for S seeds at once, where its policy is one feed-forward network per agent
+/// (games and Bridge): agent i's S networks are one <see cref="EnsembleMlp"/>, each member draws its own transition
+/// batch, and the loss summed over members — each member's Eq. 21 loss, a mean over its batch — is minimised by one
+/// Adam per agent over the stacked weights, which updates each member exactly as its own Adam would.
+/// </summary>
+public sealed class BehaviourCloningEnsemble : IEnsembleLearner
+{
+    readonly BehaviourCloningOptions options;
+    readonly EnsembleMlp[] policies;
+    readonly optim.Optimizer[] optimizers;
+    readonly int agents;
+
+    /// <summary>Feed-forward, one network per agent, no extra inputs: the games' and Bridge's BC.</summary>
+    public static bool Supports(BehaviourCloningOptions o) =>
+        !o.Network.Recurrent && !o.Network.Shared && !o.Network.AgentId && !o.Network.LastAction;
+
+    public BehaviourCloningEnsemble(EnvSpec spec, BehaviourCloningOptions options, Device device, IReadOnlyList<Generator> inits)
+    {
+        if (!Supports(options)) throw new ArgumentException("the BC ensemble takes per-agent feed-forward policies only");
+        this.options = options;
+        agents = spec.Agents;
+        // Each member's single learner, built from its own generator, draws the weights its single run starts from.
+        var singles = inits.Select(g => new BehaviourCloning(spec, options, CPU, g)).ToArray();
+        policies = Enumerable.Range(0, agents)
+            .Select(i => new EnsembleMlp($"pi{i}", singles.Select(s => (Mlp)s.Policy.Member(i)).ToArray(), device)).ToArray();
+        foreach (var s in singles) s.Dispose();
+        optimizers = policies.Select(p => (optim.Optimizer)optim.Adam(p.parameters(), options.LearningRate)).ToArray();
+        Modules = policies.Select((p, i) => ($"pi{i}", (nn.Module)p)).ToArray();
+        Optimizers = optimizers.Select((o, i) => ($"pi{i}", o)).ToArray();
+        Members = inits.Count;
+    }
+
+    public string Name => "bc";
+    public int Members { get; }
+    public object Options => options;
+    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
+    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
+
+    public IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+                                                                           IReadOnlyList<Generator> generators)
+    {
+        var batches = Enumerable.Range(0, Members).Select(k => data[k].SampleTransitions(options.BatchSize, generators[k])).ToArray();
+        var observations = stack(batches.Select(b => b.Observations).ToArray());   // S × B × N × O
+        var available = stack(batches.Select(b => b.Available).ToArray());         // S × B × N × A
+        var actions = stack(batches.Select(b => b.Actions).ToArray());             // S × B × N
+        var perAgent = new Tensor[agents];
+        for (int i = 0; i < agents; i++)
+        {
+            // Eq. 21 per member: −E_{D_k} log πⁱ_k(aⁱ|oⁱ), a mean over the member's own batch
+            var logp = MaskedCategorical.LogProbs(policies[i].forward(observations.select(2, i)), available.select(2, i));
+            perAgent[i] = -MaskedCategorical.Pick(logp, actions.select(2, i)).mean(new long[] { 1 });   // S
+            optimizers[i].zero_grad();
+            perAgent[i].sum().backward();
+            if (options.GradClip > 0) policies[i].ClipGradNormPerMember(options.GradClip);
+            optimizers[i].step();
+        }
+        var values = stack(perAgent, 1).cpu().data<float>().ToArray();   // S × N, read back once
+        return Enumerable.Range(0, Members).Select(k => (IReadOnlyList<KeyValuePair<string, double>>)Enumerable.Range(0, agents)
+            .Select(i => new KeyValuePair<string, double>($"loss/bc{i}", values[k * agents + i])).ToArray()).ToArray();
+    }
+
+    public IDecentralisedPolicy Member(int k) => new MemberPolicy(this, k);
+
+    /// <summary>Member k's stochastic per-agent policies.</summary>
+    sealed class MemberPolicy : IDecentralisedPolicy
+    {
+        readonly BehaviourCloningEnsemble owner;
+        readonly int k;
+        public MemberPolicy(BehaviourCloningEnsemble owner, int k) => (this.owner, this.k) = (owner, k);
+
+        public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
+        {
+            using var _ = no_grad();
+            var probs = Enumerable.Range(0, owner.agents).Select(i =>
+                MaskedCategorical.LogProbs(owner.policies[i].ForwardMember(k, observations.select(1, i)), available.select(1, i)).exp()).ToArray();
+            return (stack(probs, 1), null);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in policies) p.Dispose();
+    }
+}

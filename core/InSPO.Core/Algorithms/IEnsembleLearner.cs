@@ -1,0 +1,47 @@
+using InSPO.Actors;
+using InSPO.Data;
+using InSPO.Envs;
+using static TorchSharp.torch;
+
+namespace InSPO.Algorithms;
+
+/// <summary>
+/// S seeds of one algorithm trained as one ensemble (seed ensembles): member k has its own initial weights (those
+/// of the single run of seed k), its own dataset draw, its own sampling generator and its own policy; one
+/// <see cref="Step"/> advances every member by one training step of the single algorithm, with the members'
+/// networks batched. Checkpoints save the ensemble's modules and optimisers like a learner's.
+/// </summary>
+public interface IEnsembleLearner : ICheckpointable, IDisposable
+{
+    int Members { get; }
+
+    /// <summary>One training step of every member: member k samples from <paramref name="data"/>[k] with
+    /// <paramref name="generators"/>[k], exactly the calls its single run makes. Returns each member's losses.</summary>
+    IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+                                                                    IReadOnlyList<Generator> generators);
+
+    /// <summary>Member k's decentralised policy (evaluation).</summary>
+    IDecentralisedPolicy Member(int k);
+
+    /// <summary>The options record of each member (all equal: a group shares its hyperparameters).</summary>
+    object Options { get; }
+}
+
+/// <summary>Builds ensembles by algorithm name, where the algorithm has one for the environment's networks.</summary>
+public static class Ensembles
+{
+    /// <summary>The ensemble of <paramref name="algorithm"/>, or null where it has none (the group's seeds then train
+    /// one after another). Member k's weights are drawn from <paramref name="inits"/>[k] as the single run draws them.</summary>
+    public static IEnsembleLearner? TryCreate(string algorithm, EnvSpec spec, IReadOnlyDictionary<string, double>? hyper,
+                                              InSPO.Training.Profile profile, Device device, IReadOnlyList<Generator> inits)
+    {
+        switch (algorithm.ToLowerInvariant())
+        {
+            case "bc":
+                var options = BehaviourCloningOptions.For(spec, hyper, profile);
+                return BehaviourCloningEnsemble.Supports(options) ? new BehaviourCloningEnsemble(spec, options, device, inits) : null;
+            default:
+                return null;
+        }
+    }
+}

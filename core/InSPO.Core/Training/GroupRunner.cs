@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text.Json;
+using InSPO.Algorithms;
+using InSPO.Data;
+using InSPO.Runtime;
+using static TorchSharp.torch;
+
+namespace InSPO.Training;
+
+/// <summary>
+/// Trains a group (a cell's seeds). Members whose run folder already holds a record go through
+/// <see cref="Runner.Run(RunSpec, RunControl)"/> one by one (it reuses the record, or trains again when the record
+/// was made with other options); the others, when the algorithm has an ensemble (<see cref="Ensembles"/>) and
+/// there are at least two, train as one ensemble: member k starts from the weights, dataset and generators of the
+/// single run of seed k, and ends with an ordinary run folder and record (its wall time is the group's divided by
+/// the members, the cost per seed). Otherwise they train one after another.
+/// <para>A member whose loss is not finite stops the whole group (its step, loss and seed are named): the members
+/// share every update, and a group stopped this way resumes from its last checkpoint like a single run.</para>
+/// <para>The group's checkpoint (<see cref="RunGroup.CheckpointPath"/>: the ensemble's modules, optimisers and every
+/// member's generator) resumes a killed group bit-identically on CPU.</para>
+/// </summary>
+public static class GroupRunner
+{
+    public static IReadOnlyList<(RunSpec Spec, RunResult? Result, Exception? Error)> Run(RunGroup group, RunControl control)
+    {
+        var pending = group.Specs.Where(s => Runner.TryLoadFinished(s) is null).ToList();
+        var trained = new Dictionary<int, (RunResult? Result, Exception? Error)>();
+        if (pending.Count >= 2)
+        {
+            try
+            {
+                var results = TrainEnsemble(new RunGroup(pending[0], pending.Select(s => s.Seed).ToArray()), control);
+                if (results is not null) foreach (var r in results) trained[r.Spec.Seed] = (r, null);
+            }
+            catch (Exception e) when (e is not RunInterruptedException)
+            {
+                foreach (var s in pending) trained[s.Seed] = (null, e);
+            }
+        }
+        return group.Specs.Select(spec =>
+        {
+            if (trained.TryGetValue(spec.Seed, out var t)) return (spec, t.Result, t.Error);
+            try { return (spec, (RunResult?)Runner.Run(spec, control), (Exception?)null); }
+            catch (Exception e) when (e is not RunInterruptedException) { return (spec, null, e); }
+        }).ToList();
+    }
+
+    /// <summary>The members as one ensemble, or null when the algorithm has none for these networks.</summary>
+    static IReadOnlyList<RunResult>? TrainEnsemble(RunGroup group, RunControl control)
+    {
+        var specs = group.Specs.ToArray();
+        var first = specs[0];
+        var wall = Stopwatch.StartNew();
+        var environment = RunEnvironments.Resolve(first.Env);
+        var profile = control.ProfileOverride ?? environment.Budget(Profiles.Get(first.Profile));
+        TorchRuntime.Initialize();
+        var device = TorchRuntime.ResolveDevice(first.Device);
+        if (device.type == TorchSharp.DeviceType.CPU) set_num_threads(1);   // as Runner.Run: small networks, threads contend
+
+        var datasetSeeds = specs.Select(s => Runner.DatasetSeed(s.Seed)).ToArray();
+        var data = specs.Select((s, k) => control.DatasetOverride ?? environment.Dataset(s.Dataset, datasetSeeds[k])).ToArray();
+        foreach (var d in data) environment.CheckDataset(d.Spec, first.Dataset);
+        var identities = specs.Select((s, k) => environment.DatasetIdentity(s.Dataset, datasetSeeds[k])).ToArray();
+
+        var inits = specs.Select(s => new Generator((ulong)s.Seed, CPU)).ToArray();
+        using var ensemble = Ensembles.TryCreate(first.Algorithm, data[0].Spec, first.Hyperparameters, profile, device, inits);
+        foreach (var g in inits) g.Dispose();
+        if (ensemble is null) return null;
+        var options = JsonSerializer.SerializeToNode(ensemble.Options, ensemble.Options.GetType())?.AsObject();
+        var buffers = data.Select(d => new DeviceEpisodeBuffer(d, device)).ToArray();
+        try
+        {
+            var generators = specs.Select(s => new Generator((ulong)s.Seed + 0x5EED, device)).ToArray();
+            long step = 0;
+            double seconds = 0;
+            if (control.Resume && File.Exists(group.CheckpointPath))
+                (step, seconds) = Checkpoint.LoadGroup(group.CheckpointPath, ensemble, generators);
+            var clock = Stopwatch.StartNew();
+            void Save() => Checkpoint.SaveGroup(group.CheckpointPath, ensemble, step, seconds + clock.Elapsed.TotalSeconds, generators);
+
+            foreach (var s in specs) Directory.CreateDirectory(Runner.RunDirectory(s));
+            var boards = control.TensorBoard ? specs.Select(s => utils.tensorboard.SummaryWriter(Path.Combine(Runner.RunDirectory(s), "tb"))).ToArray() : null;
+            long total = profile.TotalSteps, startStep = step, reportEvery = Math.Max(1, total / 200);
+            while (step < total)
+            {
+                if (control.StopAfter is { } stop && step >= stop)
+                {
+                    Save();
+                    throw new RunInterruptedException(step, group.CheckpointPath);
+                }
+                IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> losses;
+                using (NewDisposeScope())
+                    losses = ensemble.Step(step, total, buffers, generators);
+                for (int k = 0; k < specs.Length; k++)
+                    foreach (var (name, value) in losses[k])
+                        TrainingDivergedException.ThrowIfNotFinite($"{name} of seed {specs[k].Seed}", step, value);
+                step++;
+                if (boards is not null && ((step - 1) % profile.LogEvery == 0 || step == total))
+                    for (int k = 0; k < specs.Length; k++)
+                        foreach (var (name, value) in losses[k]) boards[k].add_scalar(name, (float)value, (int)(step - 1));
+                if (control.Progress is { } progress && (step % reportEvery == 0 || step == total))
+                {
+                    double rate = (step - startStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+                    progress.Report(new TrainingProgress(step, total, losses[0], TimeSpan.FromSeconds(seconds + clock.Elapsed.TotalSeconds),
+                        TimeSpan.FromSeconds((total - step) / Math.Max(rate, 1e-9))));
+                }
+                if (step % profile.CheckpointEvery == 0 && step < total) Save();
+            }
+            Save();
+
+            var results = new List<RunResult>();
+            for (int k = 0; k < specs.Length; k++)
+            {
+                // Every evaluation of seed k uses the episodes its single run uses.
+                var evaluation = environment.Evaluate(ensemble.Member(k), profile.EvalEpisodes, unchecked(specs[k].Seed * 31 + 17), device);
+                var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
+                var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds / specs.Length, step,
+                    device.ToString(), RunRecord.Commit(), path);
+                RunRecord.Write(path, result, options?.DeepClone().AsObject(), profile, datasetSeeds[k], identities[k]);
+                results.Add(result);
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (var b in buffers) b.Dispose();
+        }
+    }
+}

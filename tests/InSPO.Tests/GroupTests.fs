@@ -61,20 +61,22 @@ let tests =
                 | _ -> failtest "a group on a missing dataset must fail"
         }
     
-        test "a BC ensemble: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
-            let spec env dataset seed root = RunSpec(env, dataset, "bc", seed, "smoke", "cpu", null, root)
-            for env, dataset in [ "xor", "b"; "mne", "imbalanced" ] do
-                let groupRoot = TestPaths.scratchDir "ensemble-group"
-                let group = RunGroup(spec env dataset 0 groupRoot, [ 0; 1; 2 ])
-                let members = GroupRunner.Run(group, RunControl())
-                Expect.isTrue (File.Exists group.CheckpointPath) "trained as one ensemble (its group checkpoint)"
-                for struct (s, r, e) in members do
-                    Expect.isNull e "no error"
-                    let single = Runner.Run(spec env dataset s.Seed (TestPaths.scratchDir "ensemble-single"), RunControl())
-                    let r = nonNull r
-                    Expect.floatClose { absolute = 1e-3; relative = 0.0 } r.Metrics["return"] single.Metrics["return"] (sprintf "%s/%s seed %d: return" env dataset s.Seed)
-                    let argmax (p: float[]) = Array.findIndex ((=) (Array.max p)) p
-                    Expect.equal (Array.map argmax r.FinalPolicy) (Array.map argmax single.FinalPolicy) "the same final joint action"
+        test "BC and CFCQL ensembles: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
+            let specOf env dataset algo seed root = RunSpec(env, dataset, algo, seed, "smoke", "cpu", null, root)
+            for algo in [ "bc"; "cfcql" ] do
+                for env, dataset in [ "xor", "b"; "mne", "imbalanced" ] do
+                    let group = RunGroup(specOf env dataset algo 0 (TestPaths.scratchDir "ensemble-group"), [ 0; 1; 2 ])
+                    let members = GroupRunner.Run(group, RunControl())
+                    Expect.isTrue (File.Exists group.CheckpointPath) "trained as one ensemble (its group checkpoint)"
+                    for struct (s, r, e) in members do
+                        Expect.isNull e "no error"
+                        let single = Runner.Run(specOf env dataset algo s.Seed (TestPaths.scratchDir "ensemble-single"), RunControl())
+                        let r = nonNull r
+                        let cell = sprintf "%s %s/%s seed %d" algo env dataset s.Seed
+                        Expect.floatClose { absolute = 1e-3; relative = 0.0 } r.Metrics["return"] single.Metrics["return"] (cell + ": return")
+                        let argmax (p: float[]) = Array.findIndex ((=) (Array.max p)) p
+                        Expect.equal (Array.map argmax r.FinalPolicy) (Array.map argmax single.FinalPolicy) (cell + ": the same final joint action")
+            let spec env dataset seed root = specOf env dataset "bc" seed root
             // killed at step 30, then resumed: the same records as the uninterrupted group
             let killedRoot = TestPaths.scratchDir "ensemble-killed"
             let killed = RunGroup(spec "xor" "b" 0 killedRoot, [ 0; 1; 2 ])

@@ -49,10 +49,8 @@ public sealed class BehaviourCloningEnsemble : IEnsembleLearner
     public IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                            IReadOnlyList<Generator> generators)
     {
-        var batches = Enumerable.Range(0, Members).Select(k => data[k].SampleTransitions(options.BatchSize, generators[k])).ToArray();
-        var observations = stack(batches.Select(b => b.Observations).ToArray());   // S × B × N × O
-        var available = stack(batches.Select(b => b.Available).ToArray());         // S × B × N × A
-        var actions = stack(batches.Select(b => b.Actions).ToArray());             // S × B × N
+        var b = TransitionBatch.Stack(Enumerable.Range(0, Members).Select(k => data[k].SampleTransitions(options.BatchSize, generators[k])).ToArray());
+        var (observations, available, actions) = (b.Observations, b.Available, b.Actions);   // S × B × N × O, S × B × N × A, S × B × N
         var perAgent = new Tensor[agents];
         for (int i = 0; i < agents; i++)
         {
@@ -61,12 +59,10 @@ public sealed class BehaviourCloningEnsemble : IEnsembleLearner
             perAgent[i] = -MaskedCategorical.Pick(logp, actions.select(2, i)).mean(new long[] { 1 });   // S
             optimizers[i].zero_grad();
             perAgent[i].sum().backward();
-            if (options.GradClip > 0) policies[i].ClipGradNormPerMember(options.GradClip);
+            if (options.GradClip > 0) EnsembleLinear.ClipGradNorm(policies[i].parameters(), Members, options.GradClip);
             optimizers[i].step();
         }
-        var values = stack(perAgent, 1).cpu().data<float>().ToArray();   // S × N, read back once
-        return Enumerable.Range(0, Members).Select(k => (IReadOnlyList<KeyValuePair<string, double>>)Enumerable.Range(0, agents)
-            .Select(i => new KeyValuePair<string, double>($"loss/bc{i}", values[k * agents + i])).ToArray()).ToArray();
+        return Ensembles.PerMember(Members, perAgent.Select((l, i) => ($"loss/bc{i}", l)).ToArray());
     }
 
     public IDecentralisedPolicy Member(int k) => new MemberPolicy(this, k);

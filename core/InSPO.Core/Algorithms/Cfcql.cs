@@ -66,6 +66,10 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
         Optimizers = new (string, optim.Optimizer)[] { ("q", qOpt), ("beta", betaOpt) };
     }
 
+    /// <summary>The networks an ensemble copies its members' initial weights from.</summary>
+    internal (AgentNetwork Q, AgentNetwork QTarget, AgentNetwork Beta, MonotoneMixer Mixer, MonotoneMixer MixerTarget) Networks =>
+        (q, qTarget, beta, mixer, mixerTarget);
+
     public string Name => "cfcql";
     public CfcqlOptions Options => o;
     object IHasOptions.Options => o;

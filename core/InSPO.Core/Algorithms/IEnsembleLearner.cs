@@ -37,11 +37,22 @@ public static class Ensembles
     {
         switch (algorithm.ToLowerInvariant())
         {
+            case "cfcql":
+                return new CfcqlEnsemble(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, inits);
             case "bc":
                 var options = BehaviourCloningOptions.For(spec, hyper, profile);
                 return BehaviourCloningEnsemble.Supports(options) ? new BehaviourCloningEnsemble(spec, options, device, inits) : null;
             default:
                 return null;
         }
+    }
+
+    /// <summary>Named per-member values (each a tensor of S) read back from the device at once → one list of
+    /// losses per member, in the order given.</summary>
+    public static IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> PerMember(int members, params (string Name, Tensor Values)[] values)
+    {
+        var host = stack(values.Select(v => v.Values.to_type(ScalarType.Float32)).ToArray(), 1).cpu().data<float>().ToArray();   // S × V
+        return Enumerable.Range(0, members).Select(k => (IReadOnlyList<KeyValuePair<string, double>>)values
+            .Select((v, j) => new KeyValuePair<string, double>(v.Name, host[k * values.Length + j])).ToArray()).ToArray();
     }
 }

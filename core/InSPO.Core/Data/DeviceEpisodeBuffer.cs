@@ -32,6 +32,14 @@ public sealed record TransitionBatch(
         Available.index_select(0, rows), Rewards.index_select(0, rows), Done.index_select(0, rows),
         NextObservations.index_select(0, rows), NextStates.index_select(0, rows), NextAvailable.index_select(0, rows),
         Terminated.index_select(0, rows));
+
+    /// <summary>One batch per member of a seed ensemble, stacked: every tensor gains a leading member dimension S.</summary>
+    public static TransitionBatch Stack(IReadOnlyList<TransitionBatch> members)
+    {
+        Tensor Of(Func<TransitionBatch, Tensor> field) => stack(members.Select(field).ToArray());
+        return new(Of(b => b.Observations), Of(b => b.States), Of(b => b.Actions), Of(b => b.Available), Of(b => b.Rewards), Of(b => b.Done),
+            Of(b => b.NextObservations), Of(b => b.NextStates), Of(b => b.NextAvailable), Of(b => b.Terminated));
+    }
 }
 
 /// <summary>

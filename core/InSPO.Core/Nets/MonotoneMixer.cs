@@ -32,6 +32,10 @@ public sealed class MonotoneMixer : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The hypernetworks' layers (w1a, w1b, b1, w2a, w2b, b2a, b2b): an ensemble copies its members' weights.</summary>
+    internal Linear[] Layers => new[] { w1a, w1b, b1, w2a, w2b, b2a, b2b };
+    internal (int Agents, int Embed) Sizes => (agents, embed);
+
     /// <summary>Q_tot for one vector of per-agent values per state: <paramref name="qs"/> K × N,
     /// <paramref name="states"/> K × S → K.</summary>
     public override Tensor forward(Tensor qs, Tensor states) => Mix(qs.unsqueeze(1), states).squeeze(1);

@@ -10,7 +10,8 @@
 //   Paper   every table and figure that exists, defaults and tuned, at the paper profile on the best device
 //           (INSPO_DEVICE, default auto: CUDA when available); reports under reports/paper
 //   Bench   wall time of Tables 1 + 2 (5 seeds, quick profile, fresh run folder) and steps/s per run; one recurrent
-//           BC update on SMAC-lite episode batches, engine vs a hand-written loop (experiments/bench_recurrent_update.fsx)
+//           BC update on SMAC-lite episode batches, engine vs a hand-written loop (experiments/bench_recurrent_update.fsx);
+//           per-seed throughput of one seed against a five-seed ensemble, every algorithm (experiments/bench_ensembles.fsx)
 //   BenchSim    SMAC-lite agent-steps per second per core, every map, random actions
 //   SmacScores  SMAC-lite win rates of the scripted policies (200 episodes per map and policy)
 //   SmacBC      recurrent vs memoryless BC on scripted SMAC-lite 5m_vs_6m episodes (experiments/smac_bc.fsx)
@@ -189,7 +190,8 @@ Target.create "Bench" (fun _ ->
     for name, seconds in timed do
         printfn "%s: %.1f s wall (dotnet fsi start included)" name seconds
     printfn "Table 1 + Table 2: %.1f s wall" (timed |> List.sumBy snd)
-    fsiScript "experiments/bench_recurrent_update.fsx" [])
+    fsiScript "experiments/bench_recurrent_update.fsx" []
+    fsiScript "experiments/bench_ensembles.fsx" [])
 
 /// Runs the built `inspo` command.
 let inspo args = dotnet ([ sprintf "core/InSPO.Cli/bin/%s/net10.0/inspo.dll" configuration ] @ args)

@@ -176,6 +176,13 @@ let tests =
                 Expect.isTrue (File.Exists(Path.Combine(dir, "runs", "smac_datasets", "5m_vs_6m", tier, "manifest.json"))) (tier + " dataset")
             Expect.stringContains out "12.05 ± 4.36" "the real file's statistics beside"
         }
+        test "bench_ensembles.fsx runs (smoke: a few steps per algorithm)" {
+            let dir = TestPaths.scratchDir "bench_ensembles"
+            let code, out, err = runSmoke "bench_ensembles" dir
+            Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)
+            Expect.stringContains out "| cfcql |" "CFCQL, an ensemble"
+            Expect.stringContains out "| inspo" "every algorithm listed"
+        }
         test "bench_recurrent_update.fsx runs (smoke: two updates each)" {
             let dir = TestPaths.scratchDir "bench_recurrent_update"
             let code, out, err = runSmoke "bench_recurrent_update" dir

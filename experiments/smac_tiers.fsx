@@ -5,7 +5,8 @@
 // buffer when it reached medium: at the paper profile the run again from step 0 (deterministic on CPU), at quick the
 // run resumed from its published model 100 000 steps before medium, at smoke the same stopped 2000 steps later.
 // Prints each tier's card beside the real files' statistics. Episodes per tier: smoke 16, quick 1000, paper 5000
-// (CFCQL's). Datasets go to INSPO_RUNS/smac_datasets/{map}/{tier}; existing ones are kept.
+// (CFCQL's). Datasets go to INSPO_RUNS/smac_datasets/{map}/{tier}; existing ones are kept. INSPO_SMAC_MAPS=a,b: only
+// those maps.
 // Run: `dotnet fsi experiments/smac_tiers.fsx` (after a Release build), or `dotnet fsi build.fsx -t SmacTiers`.
 // Training the models again: see experiments/qmix_models/README.md (`inspo qmix train`, then `inspo qmix publish`).
 #load "../scripts/InSPO.fsx"
@@ -22,6 +23,10 @@ let profile = envOr "INSPO_PROFILE" "quick"
 let runs = envOr "INSPO_RUNS" (Path.Combine(root, "runs"))
 let episodes = match profile with "smoke" -> 16 | "paper" -> 5000 | _ -> 1000
 let models = Path.Combine(__SOURCE_DIRECTORY__, "qmix_models")
+// INSPO_SMAC_MAPS=5m_vs_6m,2s3z: only these maps (default all four)
+let maps = match envOr "INSPO_SMAC_MAPS" "" with
+           | "" -> List.ofSeq SmacMaps.Names
+           | list -> list.Split(',', System.StringSplitOptions.RemoveEmptyEntries ||| System.StringSplitOptions.TrimEntries) |> List.ofArray
 
 let save folder (data: EpisodeDataset) (generator: (string * string) list) =
     let g = System.Text.Json.Nodes.JsonObject()
@@ -39,7 +44,8 @@ let tier (map: SmacMap) name (make: unit -> EpisodeDataset) =
 printfn "\nSMAC-lite dataset tiers, profile %s (%d episodes per tier)\n" profile episodes
 printfn "| map | tier | episodes (distinct) | transitions | return | win rate | mean length | real SMAC file's return |"
 printfn "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for mapName in SmacMaps.Names do
+let clock = System.Diagnostics.Stopwatch.StartNew()
+for mapName in maps do
     let dir = Path.Combine(models, mapName)
     if File.Exists(Path.Combine(dir, TierModels.ChoiceFile)) then
         let map = SmacMaps.Get mapName
@@ -68,3 +74,4 @@ for mapName in SmacMaps.Names do
             sprintf "%s: model at %d steps (greedy win rate %.2f)" tier step win
         printfn "| %s | %s; %s | | | | | | |" mapName (model "medium") (model "expert")
     else printfn "| %s | (no published QMIX models: experiments/qmix_models/%s/tiers.json) | | | | | | |" mapName mapName
+printfn "\n%d maps in %.0f s (datasets already under %s are reused, not timed again)" maps.Length clock.Elapsed.TotalSeconds (Path.Combine(runs, "smac_datasets"))

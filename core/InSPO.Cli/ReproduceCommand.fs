@@ -52,6 +52,8 @@ let run (args: ParseResults<ReproduceArgs>) =
             InSPO.Training.SlurmOptions(Partition = Option.toObj partition, GpusPerTask = Option.toNullable gpus, Time = Option.toObj time,
                                         Memory = Option.toObj memory, Inspo = "inspo.dll", WorkingDirectory = ".").Validate()
             if not dryRun then InSPO.Training.SlurmOptions.RequireClients()
+            if gpus.IsSome && args.GetResult(ReproduceArgs.Device, "cpu") = "cpu" then
+                eprintfn "reproduce: --gpus-per-task with --device cpu: the tasks get GPUs but train on the CPU (--device cuda or auto uses them)"
             [ for kv in InSPO.Training.SlurmOptions.EnvironmentOf(Option.toObj partition, Option.toNullable gpus, Option.toObj time, Option.toObj memory, dryRun) -> kv.Key, kv.Value ]
             @ [ "INSPO_TARGET", target.ToLowerInvariant() ]
     let root =

@@ -239,7 +239,11 @@ let private slurmRound (log: string -> unit) (options: SlurmOptions) (es: Experi
         with
         | :? ArgumentException as ex -> eprintfn "inspo: %s" ex.Message; exit 2
         | ex -> eprintfn "inspo: %s" ex.Message; exit 1
-    if round.AllFinished then true
+    if round.AllFinished && options.DryRun then
+        // A dry run writes nothing, reports included.
+        log (sprintf "%s: every group has its records: nothing to submit (without --dry-run the table is aggregated)" (es |> List.map (fun e -> e.Name) |> String.concat "+"))
+        exit 0
+    elif round.AllFinished then true
     else
         if not options.DryRun then
             let runs = match es.Head.RunsRoot with Some r -> r | None -> Path.GetFullPath "runs"

@@ -233,7 +233,9 @@ let private runGroupsWith (log: string -> unit) jobs inspo (e: Experiment) =
 /// aggregates); otherwise the array was submitted (or printed, or is still in the queue) and the script ends here
 /// with exit code 0. Slurm's refusals end it with one line: exit 2 for a bad option, 1 otherwise.
 let private slurmRound (log: string -> unit) (options: SlurmOptions) (es: Experiment list) =
-    let experiments = [| for e in es -> struct (e.Name, RunGroup.Of(cells e |> List.map (fun c -> c.Spec))) |]
+    // Tasks start in the repository, not here: they get the runs folder as an absolute path (the same folder).
+    let absolute (e: Experiment) = { e with RunsRoot = Some(Path.GetFullPath(defaultArg e.RunsRoot "runs")) }
+    let experiments = [| for e in List.map absolute es -> struct (e.Name, RunGroup.Of(cells e |> List.map (fun c -> c.Spec))) |]
     let round =
         try SlurmArray.Run(experiments, options, Action<string> log)
         with
@@ -246,7 +248,7 @@ let private slurmRound (log: string -> unit) (options: SlurmOptions) (es: Experi
     elif round.AllFinished then true
     else
         if not options.DryRun then
-            let runs = match es.Head.RunsRoot with Some r -> r | None -> Path.GetFullPath "runs"
+            let runs = Path.GetFullPath(defaultArg es.Head.RunsRoot "runs")
             log (sprintf "run the same command again once the array has ended: it aggregates the table, or resubmits the groups that failed or were cancelled (each seed resumes from its checkpoint); `inspo status %s %s` lists the cells"
                     runs (match options.Target with null -> es.Head.Name | t -> t))
         exit 0

@@ -283,6 +283,14 @@ let private waitFor (what: string) (timeout: TimeSpan) (condition: unit -> bool)
         if clock.Elapsed > timeout then failtestf "timed out after %.0f s waiting for %s" timeout.TotalSeconds what
         Threading.Thread.Sleep 50
 
+/// The checkpoints a rerun of the group would resume from (they exist only mid-run, or after a kill): its seeds'
+/// own, for the seeds lacking a record, and the group checkpoint of those seeds when they train as one ensemble.
+let private resumable (g: RunGroup) =
+    let pending = g.Seeds |> Seq.filter (fun s -> not (File.Exists(Path.Combine(Runner.RunDirectory(g.Template.WithSeed s), RunRecord.FileName)))) |> List.ofSeq
+    [ if pending.Length >= 2 then yield RunGroup(g.Template.WithSeed pending.Head, pending).CheckpointPath
+      for s in pending do yield Path.Combine(Runner.RunDirectory(g.Template.WithSeed s), "checkpoint.bin") ]
+    |> List.filter File.Exists
+
 let private clusterTest =
     test "Table 2 (smoke) through a real one-node Slurm cluster: the same table as a local run; a cancelled task resumes from its checkpoint; a failing one shows in status with its log" {
         let conf, started = startCluster ()
@@ -297,14 +305,16 @@ let private clusterTest =
             let local =
                 Async.StartAsTask(async {
                     return inspoWith [ "INSPO_JOBS", "2" ] [ "reproduce"; "table2"; "--profile"; "smoke"; "--runs"; Path.Combine(localDir, "runs"); "--reports"; Path.Combine(localDir, "reports") ] })
-            // A cell made to fail: a corrupt checkpoint that the task's --resume reads and refuses.
+            // A cell made to fail: a file where its run folder goes (a group trained seed by seed or as one ensemble
+            // fails there alike).
             let broken = Runner.RunDirectory(RunSpec("mne", "imbalanced", "omiga", 3, "smoke", "cpu", null, runs))
-            Directory.CreateDirectory broken |> ignore
-            File.WriteAllText(Path.Combine(broken, "checkpoint.bin"), "not a checkpoint")
+            Directory.CreateDirectory(Path.GetDirectoryName broken |> nonNull) |> ignore
+            File.WriteAllText(broken, "not a run folder")
+            let groups = table2Groups runs
             let ledgerPath = SlurmLedger.PathOf(runs, "table2_mne")
             let ledger () = nonNull (SlurmLedger.Load ledgerPath)
             let submittedJob (out: string) =
-                let m = Regex.Match(out, @"submitted Slurm job (\d+): (\d+) array tasks")
+                let m = Regex.Match(out, @"submitted Slurm job (\d+): (\d+) array tasks?,")
                 if not m.Success then failtestf "no submission in: %s" out
                 m.Groups.[1].Value, int m.Groups.[2].Value
             let active () = queueOf conf (SlurmStatus.JobIds(ledger ())) |> Seq.exists (fun j -> j.Pending || j.Running)
@@ -316,18 +326,11 @@ let private clusterTest =
             Expect.equal tasks 12 "Table 2: 2 datasets × 6 algorithms, a group of 5 seeds each"
             Expect.isFalse (File.Exists(Path.Combine(reports, "table2_mne.md"))) "no table while the array runs"
 
-            // Cancel a task mid-run: a seed with a checkpoint and no record yet. A seed can finish between the look and
-            // scancel; then the group is resubmitted by the same command and another task is tried.
+            // Cancel a task mid-run: a group with a checkpoint that a rerun would resume from. A seed can finish
+            // between the look and scancel; then the group is resubmitted by the same command and another is tried.
             let brokenGroup = Path.GetDirectoryName broken |> nonNull
             let tried = HashSet<string>([ brokenGroup ])
-            let midRun () =
-                (ledger ()).Groups
-                |> Seq.filter (fun g -> not (tried.Contains g.Folder))
-                |> Seq.tryPick (fun g ->
-                    g.Seeds |> Seq.tryFind (fun s ->
-                        let d = Path.Combine(g.Folder, sprintf "seed%d" s)
-                        File.Exists(Path.Combine(d, "checkpoint.bin")) && not (File.Exists(Path.Combine(d, RunRecord.FileName))))
-                    |> Option.map (fun _ -> g))
+            let midRun () = groups |> Seq.filter (fun g -> not (tried.Contains g.Folder)) |> Seq.tryFind (fun g -> not (resumable g).IsEmpty)
             let mutable cancelled = None
             let mutable attempt = 0
             while cancelled.IsNone do
@@ -343,7 +346,7 @@ let private clusterTest =
                     found.IsSome)
                 let group = found.Value
                 let l = ledger ()
-                let last = l.LastTaskOf group
+                let last = l.LastTaskOf(SlurmLedger.Group.Of group)
                 if not last.HasValue then failtest "the group has no task"
                 let struct (submission, t) = last.Value
                 let task = sprintf "%s_%d" submission.Job t.Index
@@ -352,18 +355,15 @@ let private clusterTest =
                 Expect.equal c 0 (sprintf "scancel %s: %s %s" task o e)
                 waitFor (task + " to end") (TimeSpan.FromMinutes 2.0) (fun () ->
                     queueOf conf [ task.Split('_').[0] ] |> Seq.forall (fun j -> j.Id <> task || j.Ended))
-                let left =
-                    group.Seeds |> Seq.tryFind (fun s ->
-                        let d = Path.Combine(group.Folder, sprintf "seed%d" s)
-                        File.Exists(Path.Combine(d, "checkpoint.bin")) && not (File.Exists(Path.Combine(d, RunRecord.FileName))))
-                match left with
-                | Some seed ->
-                    let step = Checkpoint.ReadStep(Path.Combine(group.Folder, sprintf "seed%d" seed, "checkpoint.bin"))
-                    cancelled <- Some(group, seed, step)
-                | None ->
+                // What the cancel left (the task has ended: nothing changes it now).
+                match resumable group with
+                | [] ->
                     let c2, o2, e2 = reproduce [ "--slurm" ]
                     Expect.equal c2 0 (sprintf "resubmission: %s %s" o2 e2)
-            let cancelledGroup, cancelledSeed, step = cancelled.Value
+                | checkpoints ->
+                    let finished = group.Seeds |> Seq.filter (fun s -> File.Exists(Path.Combine(Runner.RunDirectory(group.Template.WithSeed s), RunRecord.FileName))) |> List.ofSeq
+                    cancelled <- Some(SlurmLedger.Group.Of group, [ for c in checkpoints -> c, Checkpoint.ReadStep c ], finished)
+            let cancelledGroup, checkpoints, finishedBefore = cancelled.Value
             waitFor "the array to end" (TimeSpan.FromMinutes 15.0) (fun () -> not (active ()))
 
             // Status: the cancelled and the failing group failed, each with its log.
@@ -378,14 +378,14 @@ let private clusterTest =
                 | None -> failtestf "%s not shown as failed: %s" g.Label out
                 | Some i -> lines |> Array.skip i |> Array.takeWhile (fun l -> l = lines.[i] || l.StartsWith "                ") |> String.concat "\n"
             Expect.stringContains (block omiga) (sprintf "log: %s" omiga.Log) "the failing group's log"
-            Expect.stringContains (block omiga) "checkpoint" "and why: its corrupt checkpoint"
-            Expect.stringContains (File.ReadAllText omiga.Log) "inspo: seed 3: checkpoint" "the log holds the error"
+            Expect.stringContains (block omiga) "seed3" "and why: the file in place of seed 3's folder"
+            Expect.stringContains (File.ReadAllText omiga.Log) "inspo: seed " "the log holds the error"
             Expect.stringContains (block cancelledGroup) (sprintf "log: %s" cancelledGroup.Log) "the cancelled group's log"
             Expect.stringContains (block cancelledGroup) "CANCELLED" "and that it was cancelled"
             Expect.stringContains out "0 running, 0 pending" "nothing left in the queue"
 
             // Round 2: the broken cell repaired; the same command resubmits exactly the two unfinished groups.
-            File.Delete(Path.Combine(broken, "checkpoint.bin"))
+            File.Delete broken
             let submissions = (ledger ()).Submissions.Count
             let code, out, err = reproduce [ "--slurm"; "--dry-run" ]
             Expect.equal code 0 (sprintf "dry run: %s %s" out err)
@@ -397,9 +397,11 @@ let private clusterTest =
             Expect.equal tasks 2 "only the cancelled and the failed group"
             waitFor "the second array to end" (TimeSpan.FromMinutes 10.0) (fun () -> not (active ()))
             let resumedLog = File.ReadAllText cancelledGroup.Log
-            Expect.stringContains resumedLog (sprintf "seed%d: resumed from its checkpoint at step %d" cancelledSeed step) "the cancelled seed resumed from its checkpoint"
-            for s in cancelledGroup.Seeds do
-                if s < cancelledSeed then Expect.stringContains resumedLog (sprintf "seed %d: " s) "a seed finished before the cancel"
+            for checkpoint, step in checkpoints do
+                Expect.stringContains resumedLog (sprintf "resumed from %s at step %d" checkpoint step) "the cancelled task's rerun resumed from its checkpoint"
+            for s in finishedBefore do
+                Expect.stringContains resumedLog (sprintf "seed %d: " s) "a seed finished before the cancel"
+                Expect.stringContains resumedLog "finished before" "is reused, not trained again"
 
             // Round 3: every record there; the same command aggregates.
             let code, out, err = reproduce [ "--slurm" ]

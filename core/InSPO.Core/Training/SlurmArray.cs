@@ -168,7 +168,7 @@ public static class SlurmArray
                 : ledger with { Submissions = ledger.Submissions.Append(new SlurmLedger.Submission(job, submitted, scriptPath, output, tasks)).ToList() };
             ledgerNow.Save(path);
         }
-        log($"{name}: submitted Slurm job {job}: {submit.Count} array tasks, one per group lacking a record"
+        log($"{name}: submitted Slurm job {job}: {submit.Count} array task{(submit.Count == 1 ? "" : "s")}, one per group lacking a record"
             + (queued.Count > 0 ? $" ({queued.Count} more still pending or running from before)" : "")
             + $"; each group's log is beside its run folders, Slurm's output in {folder}");
         return new SlurmRound(job, submit.Count, queued.Count, false, null);

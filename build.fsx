@@ -17,6 +17,9 @@
 //   SmacBC      recurrent vs memoryless BC on scripted SMAC-lite 5m_vs_6m episodes (experiments/smac_bc.fsx)
 //   SmacTiers   the SMAC-lite dataset tiers from the committed QMIX models, with their cards (experiments/smac_tiers.fsx)
 // Experiments write run records under runs/ and tables, figures and per-run CSVs under reports/.
+// With INSPO_SLURM=1 (and INSPO_SLURM_PARTITION, _GPUS_PER_TASK, _TIME, _MEM, _DRY_RUN) the experiment targets submit
+// their cells as Slurm job arrays instead of running them (`inspo reproduce --slurm`); the same target run again after
+// the arrays have ended writes the reports.
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.Core.Process, 5.20.3"
 
@@ -145,7 +148,9 @@ Target.create "Paper" (fun _ ->
         experimentScript env (sprintf "experiments/%s.fsx" script)
     for script in tableScripts do
         experimentScript (("INSPO_SWEEP", "1") :: env) (sprintf "experiments/%s.fsx" script)
-    printfn "Paper: tables and figures in %s" (Path.Combine(root, "reports", "paper")))
+    if Environment.environVarOrDefault "INSPO_SLURM" "" = "1" then
+        printfn "Paper (Slurm): each script above either submitted what lacked a record (inspo status runs) or wrote its reports into %s; run Paper again once the arrays have ended" (Path.Combine(root, "reports", "paper"))
+    else printfn "Paper: tables and figures in %s" (Path.Combine(root, "reports", "paper")))
 
 /// The fields of one CSV line ("…" quotes a field holding commas; "" inside is a quote).
 let csvFields (line: string) =

@@ -23,11 +23,14 @@ let fig5b =
 
 let runner spec = InSPO.Training.Runner.Run(spec, true, null)
 
-let failed =
+let panels =
     [ fig5a, "(a) M-NE imbalanced", [ "A"; "B"; "C" ], "imbalanced"
       fig5b, "(b) XOR (b)", [ "A"; "B" ], "b" ]
-    |> List.sumBy (fun (e, title, actions, dataset) ->
-        let results = run (engine root runner) e
+
+// Both panels' runs first (on Slurm: one job array for both), then their tables and figures.
+let failed =
+    List.zip panels (runAll (engine root runner) [ for e, _, _, _ in panels -> e ])
+    |> List.sumBy (fun ((e, title, actions, dataset), results) ->
         Tables.report results |> ignore
         Plots.figure e.ReportsRoot e.Name (sprintf "Figure 5 %s: final joint policies, seed 0, profile %s" title e.Profile)
             actions (Plots.panelsOf results dataset 0)

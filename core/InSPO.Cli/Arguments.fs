@@ -268,6 +268,12 @@ type ReproduceArgs =
     | Sweep
     | Runs of folder: string
     | Reports of folder: string
+    | Slurm
+    | Partition of partition: string
+    | Gpus_Per_Task of gpus: int
+    | Time of limit: string
+    | Mem of memory: string
+    | Dry_Run
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -277,6 +283,17 @@ type ReproduceArgs =
             | ReproduceArgs.Sweep -> "tables: tune every algorithm on its search grid, best point per dataset (writes <table>_tuned)."
             | Runs _ -> "root folder of run records (default runs/ in the repository); finished cells are reused."
             | Reports _ -> "folder for tables, figures and run CSVs (default reports/ in the repository)."
+            | Slurm -> "submit the cells that lack a record as a Slurm job array (a task per group of seeds) and stop; run the same command again once it has ended to aggregate (or to resubmit what failed)."
+            | Partition _ -> "with --slurm: the partition to submit to (default the cluster's)."
+            | Gpus_Per_Task _ -> "with --slurm: GPUs per task (e.g. 1, with --device cuda; default none)."
+            | Time _ -> "with --slurm: time limit per task (Slurm's formats: minutes, HH:MM:SS, D-HH:MM)."
+            | Mem _ -> "with --slurm: memory per task (e.g. 8G)."
+            | Dry_Run -> "with --slurm: print the sbatch script instead of submitting it."
+
+type StatusArgs =
+    | [<MainCommand; Mandatory>] Paths of runs_and_table: string list
+    interface IArgParserTemplate with
+        member _.Usage = "RUNS [TABLE]: the runs folder a --slurm reproduction used, and a table or figure (table2, table2_mne, fig5; default all)."
 
 type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Solve of ParseResults<SolveArgs>
@@ -288,6 +305,7 @@ type InspoArgs =
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
     | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
     | [<CliPrefix(CliPrefix.None)>] Qmix of ParseResults<QmixArgs>
+    | [<CliPrefix(CliPrefix.None)>] Status of ParseResults<StatusArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -299,4 +317,5 @@ type InspoArgs =
             | Train _ -> "train an offline MARL algorithm on a dataset (one seeded, resumable run)."
             | Reproduce _ -> "run one of the paper's tables or figures (its experiment script) at a profile."
             | Qmix _ -> "online QMIX on SMAC-lite: training, test win rates, checkpoints."
+            | Status _ -> "the cells of a Slurm reproduction: finished, running, pending and failed (with each failure's log)."
             | Runtime _ -> "show the device and native libraries the engine uses, and train a tiny network one step on it."

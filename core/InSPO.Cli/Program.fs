@@ -25,6 +25,7 @@ let main argv =
         | Train a -> TrainCommand.run a
         | Reproduce a -> ReproduceCommand.run a
         | Qmix a -> QmixCommand.run a
+        | Status a -> StatusCommand.run a
     with
     | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> printfn "%s" e.Message; 0
     | :? ArguParseException as e -> eprintfn "%s" e.Message; 2

@@ -4,7 +4,8 @@ module InSPO.Scripting.Experiment
 // grids, seeds, profile, the paper's values) that expands to cells, one run each. `run` executes the
 // cells with an executor: in this process through a runner `RunSpec -> RunResult` (the engine's
 // `InSPO.Training.Runner.Run`, or a fake in tests), or as groups (a cell's seeds) in parallel `inspo train
-// --seeds` processes (`engine`: INSPO_JOBS of them, default the core count). Skipping finished cells is the
+// --seeds` processes (`engine`: INSPO_JOBS of them, default the core count), or as a Slurm job array (`engine`
+// with INSPO_SLURM=1: submitted, then aggregated by running the script again). Skipping finished cells is the
 // runner's job (it finds the cell's record under OutputRoot and returns it instead of training); the DSL
 // only reports which cells were reused.
 
@@ -187,6 +188,10 @@ type Executor =
     | InProcess of (RunSpec -> RunResult)
     /// As groups (the seeds of a cell) in `inspo train --seeds` processes, `jobs` at once; `inspo` is inspo.dll.
     | Processes of jobs: int * inspo: string
+    /// As one Slurm job array (SlurmArray): the groups lacking a record and not already pending or running are
+    /// submitted and the script ends (exit 0), to be run again once the array has ended; when every record exists,
+    /// `local` aggregates them as a local run does (it finds every cell finished and reuses it).
+    | Slurm of options: SlurmOptions * local: Executor
 
 /// Runs every cell as groups in parallel processes (GroupScheduler), one progress line per finished group with
 /// the time left; a group's member without a record fails with the line of the group's log that says why.
@@ -224,21 +229,67 @@ let private runGroupsWith (log: string -> unit) jobs inspo (e: Experiment) =
     log (sprintf "%s: %d ran, %d reused, %d failed in %.1f s" e.Name (all.Length - failed - reused) reused failed clock.Elapsed.TotalSeconds)
     { Experiment = e; Cells = results; WallSeconds = clock.Elapsed.TotalSeconds }
 
-/// Runs the experiment with the executor, logging progress to `log`.
-let execute (log: string -> unit) (executor: Executor) (e: Experiment) =
+/// One Slurm round for experiments (SlurmArray.Run): true when every group has its records (then the caller
+/// aggregates); otherwise the array was submitted (or printed, or is still in the queue) and the script ends here
+/// with exit code 0. Slurm's refusals end it with one line: exit 2 for a bad option, 1 otherwise.
+let private slurmRound (log: string -> unit) (options: SlurmOptions) (es: Experiment list) =
+    // Tasks start in the repository, not here: they get the runs folder as an absolute path (the same folder).
+    let absolute (e: Experiment) = { e with RunsRoot = Some(Path.GetFullPath(defaultArg e.RunsRoot "runs")) }
+    let experiments = [| for e in List.map absolute es -> struct (e.Name, RunGroup.Of(cells e |> List.map (fun c -> c.Spec))) |]
+    let round =
+        try SlurmArray.Run(experiments, options, Action<string> log)
+        with
+        | :? ArgumentException as ex -> eprintfn "inspo: %s" ex.Message; exit 2
+        | ex -> eprintfn "inspo: %s" ex.Message; exit 1
+    if round.AllFinished && options.DryRun then
+        // A dry run writes nothing, reports included.
+        log (sprintf "%s: every group has its records: nothing to submit (without --dry-run the table is aggregated)" (es |> List.map (fun e -> e.Name) |> String.concat "+"))
+        exit 0
+    elif round.AllFinished then true
+    else
+        if not options.DryRun then
+            let runs = Path.GetFullPath(defaultArg es.Head.RunsRoot "runs")
+            log (sprintf "run the same command again once the array has ended: it aggregates the table, or resubmits the groups that failed or were cancelled (each seed resumes from its checkpoint); `inspo status %s %s` lists the cells"
+                    runs (match options.Target with null -> es.Head.Name | t -> t))
+        exit 0
+
+/// Runs several experiments with the executor, logging progress to `log`; on Slurm their groups share one array.
+let rec executeAll (log: string -> unit) (executor: Executor) (es: Experiment list) =
     match executor with
-    | InProcess runner -> runWith log runner e
-    | Processes(jobs, inspo) -> runGroupsWith log jobs inspo e
+    | InProcess runner -> es |> List.map (runWith log runner)
+    | Processes(jobs, inspo) -> es |> List.map (runGroupsWith log jobs inspo)
+    | Slurm(options, local) ->
+        slurmRound log options es |> ignore   // returns only when every group has finished
+        executeAll log local es
+
+/// Runs the experiment with the executor, logging progress to `log`.
+let execute (log: string -> unit) (executor: Executor) (e: Experiment) = executeAll log executor [ e ] |> List.head
 
 /// `execute` printing progress to the console.
 let run executor e = execute (printfn "%s") executor e
 
+/// `executeAll` printing progress to the console: scripts with several experiments (Figure 5's panels) run them
+/// with it, so that on Slurm one array holds them all.
+let runAll executor es = executeAll (printfn "%s") executor es
+
 /// What experiment scripts run with: groups in INSPO_JOBS parallel processes (default the core count) of the
-/// Release `inspo` under `root`, or `runner` in this process when INSPO_JOBS is 1.
+/// Release `inspo` under `root`, or `runner` in this process when INSPO_JOBS is 1; with INSPO_SLURM=1 (set by
+/// `inspo reproduce --slurm`, or by hand for build.fsx targets) a Slurm job array of that `inspo`, aggregated
+/// through `runner` once every record exists. A bad Slurm setting ends the script with one line and exit code 2.
 let engine (root: string) (runner: RunSpec -> RunResult) =
-    let jobs = GroupScheduler.DefaultJobs()
     let inspo = Path.GetFullPath(Path.Combine(root, "core", "InSPO.Cli", "bin", "Release", "net10.0", "inspo.dll"))
-    if jobs > 1 then Processes(jobs, inspo) else InProcess runner
+    if SlurmOptions.Requested() then
+        let options =
+            try
+                let o = SlurmOptions.FromEnvironment(inspo, root)
+                if not o.DryRun then SlurmOptions.RequireClients()
+                if not (File.Exists inspo) then raise (FileNotFoundException(sprintf "%s is missing: build first (dotnet fsi build.fsx -t Build)" inspo))
+                o
+            with ex when (ex :? ArgumentException || ex :? FileNotFoundException) -> eprintfn "inspo: %s" ex.Message; exit 2
+        Slurm(options, InProcess runner)
+    else
+        let jobs = GroupScheduler.DefaultJobs()
+        if jobs > 1 then Processes(jobs, inspo) else InProcess runner
 
 /// The metric over seeds for one dataset and column (cells that failed or lack the metric left out).
 let samples (results: Results) dataset (v: Variant) =

@@ -84,6 +84,13 @@ public static class Checkpoint
 
     static (long Step, double Seconds) Read(string path, string magic, ICheckpointable learner, IReadOnlyList<Generator> generators)
     {
+        // A truncated or foreign file runs out before its fields do: say which file, not only "end of stream".
+        try { return ReadFrom(path, magic, learner, generators); }
+        catch (EndOfStreamException) { throw new InvalidDataException($"checkpoint {path}: cut short or not an InSPO checkpoint (it ends before its contents)"); }
+    }
+
+    static (long Step, double Seconds) ReadFrom(string path, string magic, ICheckpointable learner, IReadOnlyList<Generator> generators)
+    {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
         string Fail(string what) => throw new InvalidDataException($"checkpoint {path}: {what}");

@@ -74,7 +74,11 @@ public static class GroupRunner
             long step = 0;
             double seconds = 0;
             if (control.Resume && File.Exists(group.CheckpointPath))
+            {
                 (step, seconds) = Checkpoint.LoadGroup(group.CheckpointPath, ensemble, generators);
+                // As Runner.Run says it: a resubmitted Slurm task's log shows that it continued.
+                Console.Error.WriteLine($"group runner: resumed from {group.CheckpointPath} at step {step}");
+            }
             var clock = Stopwatch.StartNew();
             void Save() => Checkpoint.SaveGroup(group.CheckpointPath, ensemble, step, seconds + clock.Elapsed.TotalSeconds, generators);
 

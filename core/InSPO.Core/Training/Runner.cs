@@ -121,7 +121,12 @@ public static class Runner
             Console.Error.WriteLine($"runner: {dir}: the finished record was made with other options, another budget or other data; kept as {Path.GetFileName(aside)}, training again");
         }
         var state = new TrainerState(new Generator((ulong)spec.Seed + 0x5EED, device));
-        if (control.Resume && File.Exists(checkpointPath)) Checkpoint.Load(checkpointPath, learner, state);
+        if (control.Resume && File.Exists(checkpointPath))
+        {
+            Checkpoint.Load(checkpointPath, learner, state);
+            // Said in the run's output (a group's log under Slurm), so a resubmitted task shows it continued.
+            Console.Error.WriteLine($"runner: resumed from {checkpointPath} at step {state.Step}");
+        }
 
         Directory.CreateDirectory(dir);
         var tb = control.TensorBoard ? utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb")) : null;

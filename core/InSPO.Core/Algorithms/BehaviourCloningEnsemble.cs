@@ -65,23 +65,10 @@ public sealed class BehaviourCloningEnsemble : IEnsembleLearner
         return Ensembles.PerMember(Members, perAgent.Select((l, i) => ($"loss/bc{i}", l)).ToArray());
     }
 
-    public IDecentralisedPolicy Member(int k) => new MemberPolicy(this, k);
-
     /// <summary>Member k's stochastic per-agent policies.</summary>
-    sealed class MemberPolicy : IDecentralisedPolicy
-    {
-        readonly BehaviourCloningEnsemble owner;
-        readonly int k;
-        public MemberPolicy(BehaviourCloningEnsemble owner, int k) => (this.owner, this.k) = (owner, k);
-
-        public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
-        {
-            using var _ = no_grad();
-            var probs = Enumerable.Range(0, owner.agents).Select(i =>
-                MaskedCategorical.LogProbs(owner.policies[i].ForwardMember(k, observations.select(1, i)), available.select(1, i)).exp()).ToArray();
-            return (stack(probs, 1), null);
-        }
-    }
+    public IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
+        stack(Enumerable.Range(0, agents).Select(i =>
+            MaskedCategorical.LogProbs(policies[i].ForwardMember(k, observations.select(1, i)), available.select(1, i)).exp()).ToArray(), 1));
 
     public void Dispose()
     {

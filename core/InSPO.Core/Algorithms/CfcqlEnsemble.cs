@@ -136,23 +136,13 @@ public sealed class CfcqlEnsemble : IEnsembleLearner
 
     Tensor LogBeta(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(beta[i].forward(obs.select(2, i)), avail.select(2, i));
 
-    public IDecentralisedPolicy Member(int k) => new MemberPolicy(this, k);
-
     /// <summary>Member k's greedy per-agent execution: one-hot argmax over available actions of Qⁱ(oⁱ, ·).</summary>
-    sealed class MemberPolicy : IDecentralisedPolicy
+    public IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
     {
-        readonly CfcqlEnsemble owner;
-        readonly int k;
-        public MemberPolicy(CfcqlEnsemble owner, int k) => (this.owner, this.k) = (owner, k);
-
-        public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
-        {
-            using var _ = no_grad();
-            var values = stack(Enumerable.Range(0, owner.N).Select(i => owner.q[i].ForwardMember(k, observations.select(1, i))).ToArray(), 1)
-                .masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit);
-            return (nn.functional.one_hot(values.argmax(-1), owner.A).to_type(float32), null);
-        }
-    }
+        var values = stack(Enumerable.Range(0, N).Select(i => q[i].ForwardMember(k, observations.select(1, i))).ToArray(), 1)
+            .masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit);
+        return nn.functional.one_hot(values.argmax(-1), A).to_type(float32);
+    });
 
     public void Dispose()
     {

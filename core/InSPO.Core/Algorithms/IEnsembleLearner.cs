@@ -55,4 +55,17 @@ public static class Ensembles
         return Enumerable.Range(0, members).Select(k => (IReadOnlyList<KeyValuePair<string, double>>)values
             .Select((v, j) => new KeyValuePair<string, double>(v.Name, host[k * values.Length + j])).ToArray()).ToArray();
     }
+
+    /// <summary>Member k of a feed-forward ensemble as a decentralised policy: <paramref name="act"/> maps the K × N × O
+    /// observations and K × N × A availability to K × N × A probabilities, without gradient.</summary>
+    public static IDecentralisedPolicy MemberPolicy(Func<Tensor, Tensor, Tensor> act) => new FeedForwardMember(act);
+
+    sealed class FeedForwardMember(Func<Tensor, Tensor, Tensor> act) : IDecentralisedPolicy
+    {
+        public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
+        {
+            using var _ = no_grad();
+            return (act(observations, available), null);
+        }
+    }
 }

@@ -96,7 +96,7 @@ public static class QmixTrainer
             if (state.Step - lastTest >= o.TestEvery)
             {
                 // Test before collecting, so step 0 is on the curve too; the same test seeds every time.
-                var test = Evaluator.Evaluate(qmix, () => new SmacEnv(map), o.TestEpisodes, unchecked(seed * 31 + 17), dev, choice: ActionChoice.Greedy);
+                var test = Evaluator.Evaluate(qmix, () => new SmacEnv(map), o.TestEpisodes, Runner.EvaluationSeed(seed), dev, choice: ActionChoice.Greedy);
                 curve.Append(state.Step, test.Metrics);
                 foreach (var (k, v) in test.Metrics) tb.add_scalar("test/" + k, (float)v, (int)state.Step);
                 lastWin = test.Metrics["win_rate"];
@@ -153,7 +153,7 @@ public static class QmixTrainer
             progress?.Report(new QmixProgress(state.Step, o.TotalSteps, episodes, epsilon, loss, lastWin,
                 TimeSpan.FromSeconds(startSeconds + clock.Elapsed.TotalSeconds)));
         }
-        var final = Evaluator.Evaluate(qmix, () => new SmacEnv(map), o.TestEpisodes, unchecked(seed * 31 + 17), dev, choice: ActionChoice.Greedy);
+        var final = Evaluator.Evaluate(qmix, () => new SmacEnv(map), o.TestEpisodes, Runner.EvaluationSeed(seed), dev, choice: ActionChoice.Greedy);
         curve.Append(state.Step, final.Metrics);
         Checkpoint.Save(Path.Combine(dir, "models", $"{state.Step}.bin"), qmix, state);
         Save();

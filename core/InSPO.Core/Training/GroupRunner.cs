@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using InSPO.Algorithms;
 using InSPO.Data;
-using InSPO.Runtime;
 using static TorchSharp.torch;
 
 namespace InSPO.Training;
@@ -51,11 +50,7 @@ public static class GroupRunner
         var specs = group.Specs.ToArray();
         var first = specs[0];
         var wall = Stopwatch.StartNew();
-        var environment = RunEnvironments.Resolve(first.Env);
-        var profile = control.ProfileOverride ?? environment.Budget(Profiles.Get(first.Profile));
-        TorchRuntime.Initialize();
-        var device = TorchRuntime.ResolveDevice(first.Device);
-        if (device.type == TorchSharp.DeviceType.CPU) set_num_threads(1);   // as Runner.Run: small networks, threads contend
+        var (environment, profile, device) = Runner.Prepare(first, control);
 
         var datasetSeeds = specs.Select(s => Runner.DatasetSeed(s.Seed)).ToArray();
         var data = specs.Select((s, k) => control.DatasetOverride ?? environment.Dataset(s.Dataset, datasetSeeds[k])).ToArray();
@@ -116,7 +111,7 @@ public static class GroupRunner
             for (int k = 0; k < specs.Length; k++)
             {
                 // Every evaluation of seed k uses the episodes its single run uses.
-                var evaluation = environment.Evaluate(ensemble.Member(k), profile.EvalEpisodes, unchecked(specs[k].Seed * 31 + 17), device);
+                var evaluation = environment.Evaluate(ensemble.Member(k), profile.EvalEpisodes, Runner.EvaluationSeed(specs[k].Seed), device);
                 var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
                 var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds / specs.Length, step,
                     device.ToString(), RunRecord.Commit(), path);

@@ -288,7 +288,10 @@ let engine (root: string) (runner: RunSpec -> RunResult) =
             with ex when (ex :? ArgumentException || ex :? FileNotFoundException) -> eprintfn "inspo: %s" ex.Message; exit 2
         Slurm(options, InProcess runner)
     else
-        let jobs = GroupScheduler.DefaultJobs()
+        // a bad INSPO_JOBS is bad input: one line and exit 2, as the inspo command does
+        let jobs =
+            try GroupScheduler.DefaultJobs()
+            with :? ArgumentException as e -> eprintfn "inspo: %s" e.Message; exit 2
         if jobs > 1 then Processes(jobs, inspo) else InProcess runner
 
 /// The metric over seeds for one dataset and column (cells that failed or lack the metric left out).

@@ -29,6 +29,15 @@ let tests =
                 Expect.stringContains message named (sprintf "'%s' refused, naming the problem" bad)
         }
 
+        test "a bad INSPO_JOBS ends an experiment script with one line naming it, exit 2" {
+            let dir = TestPaths.scratchDir "bad-jobs"
+            let environment = [ "INSPO_JOBS", "zero"; "INSPO_PROFILE", "smoke"; "INSPO_RUNS", Path.Combine(dir, "runs"); "INSPO_REPORTS", Path.Combine(dir, "reports") ]
+            let code, _, err = TestPaths.runDotnetWith environment dir [ "fsi"; Path.Combine(TestPaths.repoRoot, "experiments", "table2_mne.fsx") ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "INSPO_JOBS=zero" "the variable and its value named"
+            Expect.isFalse (err.Contains "   at ") "no stack trace"
+        }
+
         test "cells that differ only by seed form one group, in the order of their first cell; hyperparameters split groups" {
             let root = TestPaths.scratchDir "groups-of"
             let specs = (cells (tiny root)) |> List.map (fun c -> c.Spec)

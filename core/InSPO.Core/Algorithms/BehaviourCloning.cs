@@ -19,7 +19,7 @@ public sealed record BehaviourCloningOptions(int Hidden, double LearningRate, in
     /// thousand steps need the faster rate (measured: the marginals are reached within a few hundred steps, see the
     /// report). SMAC-lite maps: CFCQL's BC (notes, reference-implementations §4.1) — one GRU agent shared by all
     /// agents with agent id and last action, 64 units, lr 5e-4, gradient clip 10, batches of whole episodes (CFCQL:
-    /// 128; here 8 smoke, 32 quick, 128 paper: a CPU update at 128 costs ≈ 3 × one at 32).
+    /// 128; here AgentNetworks.EpisodeBatch).
     /// "recurrent" and "shared" (0/1) override the network's kind and sharing.</summary>
     public static BehaviourCloningOptions For(EnvSpec spec, IReadOnlyDictionary<string, double>? hyper, InSPO.Training.Profile profile)
     {
@@ -31,7 +31,7 @@ public sealed record BehaviourCloningOptions(int Hidden, double LearningRate, in
         bool shared = Learners.Get(hyper, "shared", network.Shared ? 1 : 0) != 0;
         // a shared network tells agents apart by their id; a recurrent one sees its last action (PyMARL's inputs)
         network = new AgentNetworkOptions(recurrent ? AgentNetworkKind.Recurrent : AgentNetworkKind.Mlp, shared, shared, recurrent, hidden);
-        int episodes = profile.Name switch { "smoke" => 8, "paper" => 128, _ => 32 };
+        int episodes = AgentNetworks.EpisodeBatch(profile);
         return new(hidden, Learners.Get(hyper, "lr", smac ? 5e-4 : 1e-3), profile.BatchSize, network,
             (int)Learners.Get(hyper, "episode_batch", episodes), Learners.Get(hyper, "grad_clip", smac ? 10 : 0));
     }

@@ -70,13 +70,21 @@ type Experiment =
       Metric: string
       Paper: PaperTargets.PaperTable
       /// Lines printed under the table's caption (e.g. how a sweep chose the hyperparameters).
-      Notes: string list }
+      Notes: string list
+      /// Settings one algorithm takes on one dataset only, by (dataset, algorithm name), added to the column's
+      /// grid point: e.g. CFCQL's per-dataset CQL weight and temperature on SMAC (its README's table).
+      DatasetHyperparameters: Map<string * string, (string * float) list> }
 
 /// An experiment with defaults: seeds 0..4 (SPEC 4), quick profile, cpu, metric "return", reports in ./reports.
 let experiment name env datasets algorithms =
     { Name = name; Env = env; Datasets = datasets; Algorithms = algorithms; Seeds = [ 0 .. 4 ]
       Profile = "quick"; Device = "cpu"; RunsRoot = None; ReportsRoot = "reports"; Metric = "return"
-      Paper = PaperTargets.none; Notes = [] }
+      Paper = PaperTargets.none; Notes = []; DatasetHyperparameters = Map.empty }
+
+/// How a table names a dataset: a dataset folder by its last name (SMAC-lite tiers: "medium", "expert", …), a
+/// dataset the environment defines by its name. Paper values are looked up by this label.
+let datasetLabel (dataset: string) =
+    if dataset.Contains '/' || dataset.Contains '\\' then Path.GetFileName(dataset.TrimEnd('/', '\\')) else dataset
 
 /// One column of a table: an algorithm at one point of its grid.
 type Variant =
@@ -108,6 +116,7 @@ type Cell =
 let private spec (e: Experiment) dataset (v: Variant) seed =
     let hs = Dictionary<string, float>()
     for k, x in v.Hyperparameters do hs.[k] <- x
+    for k, x in e.DatasetHyperparameters |> Map.tryFind (dataset, v.Algorithm.Name) |> Option.defaultValue [] do hs.[k] <- x
     RunSpec(e.Env, dataset, v.Algorithm.Name, seed, e.Profile, e.Device, hs,
             Option.toObj e.RunsRoot)
 

@@ -124,7 +124,7 @@ let caption (results: Results) =
 let cellsOf format (results: Results) =
     let e = results.Experiment
     let vs = variants e
-    let hasPaper (v: Variant) = e.Datasets |> List.exists (fun d -> (PaperTargets.value e.Paper d v.Label).IsSome)
+    let hasPaper (v: Variant) = e.Datasets |> List.exists (fun d -> (PaperTargets.value e.Paper (datasetLabel d) v.Label).IsSome)
     let hasNotes = not e.Paper.Notes.IsEmpty
     let text = match format with Markdown -> id | Latex -> latexEscape
     let header =
@@ -137,15 +137,15 @@ let cellsOf format (results: Results) =
         [ for d in e.Datasets ->
             let groups = vs |> List.map (samples results d)
             let ms = marks 0.05 groups
-            [ text d
+            [ text (datasetLabel d)
               for v, g, m in List.zip3 vs groups ms do
                   if List.isEmpty g then empty format else summary format m g e.Seeds.Length
                   if hasPaper v then
-                      match PaperTargets.value e.Paper d v.Label with
+                      match PaperTargets.value e.Paper (datasetLabel d) v.Label with
                       | Some p -> paperCell format p
                       | None -> empty format
               if hasNotes then
-                  match e.Paper.Notes.TryFind d with
+                  match e.Paper.Notes.TryFind(datasetLabel d) with
                   | Some note -> text note
                   | None -> empty format ] ]
     header, rows

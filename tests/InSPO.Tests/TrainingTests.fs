@@ -152,7 +152,7 @@ let tests =
         test "Eq. 20 weight exp((A − β log μ)/(α+β)) is clipped at its maximum" {
             let adv = torch.tensor [| 0.0f; 0.1f; 1.0f; 100.0f; 1e6f |]
             let logMu = torch.tensor [| log 0.5f; log 0.5f; log 0.5f; log 0.5f; log 0.5f |]
-            let w = Inspo.ClippedWeight(adv, logMu, 0.1, 0.2, 100.0).data<float32>().ToArray()
+            let w = InspoObjectives.ClippedWeight(adv, logMu, 0.1, 0.2, 100.0).data<float32>().ToArray()
             let expected x = min (exp ((x - 0.2 * log 0.5) / 0.3)) 100.0
             for k, x in Seq.indexed [ 0.0; 0.1; 1.0; 100.0; 1e6 ] do
                 Expect.floatClose Accuracy.medium (float w[k]) (expected x) (sprintf "weight %d" k)

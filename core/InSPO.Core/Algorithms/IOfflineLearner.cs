@@ -52,7 +52,9 @@ public static class Learners
     /// device and the initialisation generator.</summary>
     static readonly (string Name, Factory Create)[] Registry =
     {
-        ("inspo", (s, h, p, d, g) => new Inspo(s, InspoOptions.For(s.Name, h, p), d, g)),
+        ("inspo", (s, h, p, d, g) => InSPO.Nets.AgentNetworks.IsSmac(s)
+            ? new InspoEpisodes(s, InspoOptions.For(s.Name, h, p), d, g)
+            : new Inspo(s, InspoOptions.For(s.Name, h, p), d, g)),
         ("bc", (s, h, p, d, g) => new BehaviourCloning(s, BehaviourCloningOptions.For(s, h, p), d, g)),
         ("omar", (s, h, p, d, g) => new Omar(s, OmarOptions.For(s.Name, h, p), d, g)),
         ("alberdice", (s, h, p, d, g) => new AlberDice(s, AlberDiceOptions.For(s.Name, h, p), d, g)),

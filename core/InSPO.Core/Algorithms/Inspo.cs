@@ -144,8 +144,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
             {
                 var source = o.Sequential ? logPiNow : logPiOld;
                 var logPiMinus = Enumerable.Range(0, N).Where(j => j != i).Select(j => source[j]).Aggregate(zeros_like(logMuMinus[i]), (s, x) => s + x);
-                var logRho = N > 1 ? (logPiMinus - logMuMinus[i]) / (N - 1) : zeros_like(logMuMinus[i]);
-                rho = logRho.clamp_max(Math.Log(o.RhoMax)).exp();
+                rho = InspoObjectives.ImportanceRatio(logPiMinus, logMuMinus[i], N, o.RhoMax);
                 rhoMean += rho.mean().item<float>() / N;
             }
             double criticLoss = 0, cql = 0, policyLoss = 0;
@@ -182,20 +181,13 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
         Tensor y;
         using (no_grad())
         {
-            var logPiNext = LogPi(i, b.NextObservations, b.NextAvailable);
-            var piNext = logPiNext.exp();
-            var logMuNext = LogMu(i, b.NextObservations, b.NextAvailable);
-            var qNext = (piNext * qTarget.Forward(i, b.NextStates)).sum(1);
-            var kl = (piNext * (logPiNext - logMuNext)).sum(1);
-            var entropy = -(piNext * logPiNext).sum(1);
-            y = b.Rewards + o.Gamma * (1 - b.Done) * (qNext - alpha * kl + beta * entropy);
+            y = InspoObjectives.CriticTarget(b.Rewards, b.Done, o.Gamma, LogPi(i, b.NextObservations, b.NextAvailable),
+                LogMu(i, b.NextObservations, b.NextAvailable), qTarget.Forward(i, b.NextStates), alpha, beta);
         }
-        var avail = b.Available.select(1, i);
         var qAll = q.Forward(i, b.States);
-        var td = (MaskedCategorical.Pick(qAll, b.Actions.select(1, i)) - y).pow(2).mean();
         Tensor muProbs;
         using (no_grad()) muProbs = LogMu(i, b.Observations, b.Available).exp();
-        var cql = (qAll.masked_fill(avail.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(1) - (muProbs * qAll).sum(1)).mean();
+        var (td, cql) = InspoObjectives.CriticTerms(qAll, b.Actions.select(1, i), y, b.Available.select(1, i), muProbs);
         var loss = td + o.CqlWeight * cql;
         qOpt[i].zero_grad();
         loss.backward();
@@ -212,10 +204,8 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
         Tensor w;
         using (no_grad())
         {
-            var qBar = qTarget.Forward(i, b.States);
-            var advantage = MaskedCategorical.Pick(qBar, actions) - (logPi.exp() * qBar).sum(1);
             var logMuA = MaskedCategorical.Pick(LogMu(i, b.Observations, b.Available), actions);
-            w = ClippedWeight(advantage, logMuA, alpha, beta, o.WeightMax);
+            w = InspoObjectives.PolicyWeight(qTarget.Forward(i, b.States), logPi.exp(), actions, logMuA, alpha, beta, o.WeightMax);
         }
         var loss = -(w * MaskedCategorical.Pick(logPi, actions)).mean();
         piOpt[i].zero_grad();
@@ -223,11 +213,6 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
         piOpt[i].step();
         return loss.item<float>();
     }
-
-    /// <summary>Eq. 20's weight exp((A − β log μ)/(α+β)), clipped at <paramref name="max"/>. The exponent is
-    /// clamped at log max before exponentiating, which is the same as min(exp(·), max) without overflow.</summary>
-    public static Tensor ClippedWeight(Tensor advantage, Tensor logMu, double alpha, double beta, double max) =>
-        ((advantage - beta * logMu) / (alpha + beta)).clamp_max(Math.Log(max)).exp().clamp_max(max);
 
     /// <summary>Eq. 25: minimise E_s[Σᵢ α (KL(πⁱ‖μⁱ) − D̄_KL)] over log α.</summary>
     double AlphaStep(TransitionBatch b)
@@ -238,8 +223,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
             klSum = zeros(1, device: b.Rewards.device).sum();
             for (int i = 0; i < N; i++)
             {
-                var logPi = LogPi(i, b.Observations, b.Available);
-                var kl = (logPi.exp() * (logPi - LogMu(i, b.Observations, b.Available))).sum(1).mean();
+                var kl = InspoObjectives.Kl(LogPi(i, b.Observations, b.Available), LogMu(i, b.Observations, b.Available)).mean();
                 klSum = klSum + kl - o.KlTarget;
             }
         }
@@ -255,12 +239,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
     {
         using var _ = no_grad();
         return Enumerable.Range(0, N).Select(i =>
-        {
-            var qBar = qTarget.Forward(i, b.States);
-            var v = (LogPi(i, b.Observations, b.Available).exp() * qBar).sum(1);
-            var adv = MaskedCategorical.Pick(qBar, b.Actions.select(1, i)) - v;
-            return (double)(adv.abs() / (v.abs() + 1e-6)).mean().item<float>();
-        }).ToArray();
+            InspoObjectives.SemiGreedyScore(qTarget.Forward(i, b.States), LogPi(i, b.Observations, b.Available).exp(), b.Actions.select(1, i))).ToArray();
     }
 
     Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(pi, i, obs, avail);

@@ -1,0 +1,65 @@
+using InSPO.Nets;
+using static TorchSharp.torch;
+
+namespace InSPO.Algorithms;
+
+/// <summary>
+/// The equations of the practical InSPO (SPEC 3) on rows of transitions, shared by the feed-forward learner
+/// (<see cref="Inspo"/>: policies on observations) and the recurrent one (<see cref="InspoEpisodes"/>: policies
+/// unrolled over episodes, then gathered at the rows). Every argument is agent i's: log-probabilities K × A,
+/// critic values K × A, actions K (int64), availability K × A (bool).
+/// </summary>
+public static class InspoObjectives
+{
+    /// <summary>Eq. 23: ρ = (π^{-i}(a^{-i}) / μ^{-i}(a^{-i}|s, aⁱ))^{1/(N−1)}, the geometric mean over teammates, from
+    /// the teammates' summed log π and log μ^{-i}; clamped at <paramref name="rhoMax"/>. 1 for a single agent.</summary>
+    public static Tensor ImportanceRatio(Tensor logPiTeammates, Tensor logMuTeammates, int agents, double rhoMax)
+    {
+        var logRho = agents > 1 ? (logPiTeammates - logMuTeammates) / (agents - 1) : zeros_like(logMuTeammates);
+        return logRho.clamp_max(Math.Log(rhoMax)).exp();
+    }
+
+    /// <summary>Eq. 24's target y = r + γ(1−done)[E_{a'∼π} Q̄(s',a') − α KL(π(·|o')‖μ(·|o')) + β H(π(·|o'))].</summary>
+    public static Tensor CriticTarget(Tensor rewards, Tensor done, double gamma, Tensor logPiNext, Tensor logMuNext, Tensor qTargetNext,
+                                      double alpha, double beta)
+    {
+        var piNext = logPiNext.exp();
+        var qNext = (piNext * qTargetNext).sum(1);
+        var kl = (piNext * (logPiNext - logMuNext)).sum(1);
+        var entropy = -(piNext * logPiNext).sum(1);
+        return rewards + gamma * (1 - done) * (qNext - alpha * kl + beta * entropy);
+    }
+
+    /// <summary>Eq. 24's two terms: the TD error (Q(s,aⁱ) − y)² and the CQL gap logsumexp_a Q(s,a) − E_{a∼μ} Q(s,a)
+    /// over available actions, each a batch mean.</summary>
+    public static (Tensor Td, Tensor Cql) CriticTerms(Tensor qAll, Tensor actions, Tensor y, Tensor available, Tensor muProbs)
+    {
+        var td = (MaskedCategorical.Pick(qAll, actions) - y).pow(2).mean();
+        var cql = (qAll.masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(1) - (muProbs * qAll).sum(1)).mean();
+        return (td, cql);
+    }
+
+    /// <summary>Eq. 20's weight on log π(aⁱ|·) (no gradient): A = Q̄(s,aⁱ) − E_{a∼π} Q̄(s,a), then
+    /// min(exp((A − β log μ(aⁱ)) / (α+β)), max).</summary>
+    public static Tensor PolicyWeight(Tensor qBar, Tensor piProbs, Tensor actions, Tensor logMuA, double alpha, double beta, double max)
+    {
+        var advantage = MaskedCategorical.Pick(qBar, actions) - (piProbs * qBar).sum(1);
+        return ClippedWeight(advantage, logMuA, alpha, beta, max);
+    }
+
+    /// <summary>Eq. 20's weight exp((A − β log μ)/(α+β)), clipped at <paramref name="max"/>. The exponent is
+    /// clamped at log max before exponentiating, which is the same as min(exp(·), max) without overflow.</summary>
+    public static Tensor ClippedWeight(Tensor advantage, Tensor logMu, double alpha, double beta, double max) =>
+        ((advantage - beta * logMu) / (alpha + beta)).clamp_max(Math.Log(max)).exp().clamp_max(max);
+
+    /// <summary>KL(π‖μ) per row from log-probabilities (masked actions contribute 0).</summary>
+    public static Tensor Kl(Tensor logPi, Tensor logMu) => (logPi.exp() * (logPi - logMu)).sum(-1);
+
+    /// <summary>A2PO's semi-greedy score of one agent: mean |A(s,aⁱ)| / |V(s)| with V = E_{a∼π} Q̄(s,a).</summary>
+    public static double SemiGreedyScore(Tensor qBar, Tensor piProbs, Tensor actions)
+    {
+        var v = (piProbs * qBar).sum(1);
+        var adv = MaskedCategorical.Pick(qBar, actions) - v;
+        return (adv.abs() / (v.abs() + 1e-6)).mean().item<float>();
+    }
+}

@@ -124,9 +124,15 @@ Target.create "Table2" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ]
 Target.create "Table3" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/table3_bridge.fsx")
 Target.create "Figure3" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/fig3_xor_policies.fsx")
 Target.create "Figure5" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/fig5_ablations.fsx")
+// SMAC-lite (each collects the tier datasets it lacks through experiments/smac_tiers.fsx first)
+Target.create "Table4" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/table4_smac.fsx")
+Target.create "Table5" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/table5_alpha.fsx")
+Target.create "Table6" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/table6_order.fsx")
+Target.create "Table7" (fun _ -> experimentScript [ ("INSPO_PROFILE", profile) ] "experiments/table7_time.fsx")
 
 /// The scripts of the paper's tables and figures that exist, in the paper's order.
 let tableScripts = [ "table1_xor"; "table2_mne"; "table3_bridge" ]
+let smacTableScripts = [ "table4_smac"; "table5_alpha"; "table6_order"; "table7_time" ]
 let figureScripts = [ "fig3_xor_policies"; "fig5_ablations" ]
 
 Target.create "Quick" (fun _ ->
@@ -144,7 +150,7 @@ Target.create "Paper" (fun _ ->
     let device = Environment.environVarOrDefault "INSPO_DEVICE" "auto"
     let env = [ "INSPO_PROFILE", "paper"; "INSPO_DEVICE", device; "INSPO_REPORTS", Path.Combine(root, "reports", "paper") ]
     fsiScript "experiments/exact_games.fsx" []
-    for script in tableScripts @ figureScripts do
+    for script in tableScripts @ figureScripts @ smacTableScripts do
         experimentScript env (sprintf "experiments/%s.fsx" script)
     for script in tableScripts do
         experimentScript (("INSPO_SWEEP", "1") :: env) (sprintf "experiments/%s.fsx" script)
@@ -219,6 +225,10 @@ Target.create "SmacTiers" (fun _ -> experimentScript [ "INSPO_PROFILE", profile 
 "Build" ==> "Table1" |> ignore
 "Build" ==> "Table2" |> ignore
 "Build" ==> "Table3" |> ignore
+"Build" ==> "Table4" |> ignore
+"Build" ==> "Table5" |> ignore
+"Build" ==> "Table6" |> ignore
+"Build" ==> "Table7" |> ignore
 "Build" ==> "Figure3" |> ignore
 "Plotly" ==> "Figure3" |> ignore
 "Build" ==> "Figure5" |> ignore

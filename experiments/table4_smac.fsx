@@ -5,7 +5,8 @@
 // methods, not values. CFCQL takes its README's per-map, per-dataset CQL weight and temperature. Under the tables,
 // the 16-row average per method beside the paper's average over the same rows.
 // Run: `dotnet fsi experiments/table4_smac.fsx` (after a Release build), or `dotnet fsi build.fsx -t Table4`.
-// INSPO_PROFILE, INSPO_DEVICE, INSPO_RUNS, INSPO_REPORTS, INSPO_JOBS as in table1_xor.fsx; INSPO_SMAC_MAPS=a,b: only
+// INSPO_PROFILE, INSPO_DEVICE, INSPO_RUNS, INSPO_REPORTS, INSPO_JOBS as in table1_xor.fsx; INSPO_SMAC_TIERS=a,b: only
+// those tiers; INSPO_SMAC_MAPS=a,b: only
 // those maps.
 #load "../scripts/InSPO.fsx"
 
@@ -14,21 +15,16 @@ open InSPO.Scripting.Experiment
 
 let root = System.IO.Path.GetFullPath(__SOURCE_DIRECTORY__ + "/..")
 let algorithms = [ "bc"; "omar"; "cfcql"; "omiga"; "inspo" ] |> List.map (fun n -> algo n [])
+let probe, maps = SmacExperiments.prepare root SmacExperiments.allMaps
 
 let table4 map =
-    let e = experiment (sprintf "table4_%s" map) ("smac:" + map) [] algorithms |> withEnvironment root
-    let runs = e.RunsRoot.Value
-    let folders = SmacExperiments.tierFolders runs map
+    let e = SmacExperiments.onTiers probe (sprintf "table4_%s" map) map algorithms
     { e with
-        Datasets = folders
-        Metric = "win_rate"
         Paper = PaperTargets.smac map
         DatasetHyperparameters =
-            Map [ for tier, folder in List.zip SmacExperiments.tiers folders ->
-                    (folder, "cfcql"), [ for KeyValue(k, v) in InSPO.Algorithms.CfcqlOptions.SmacSettings(map, tier) -> k, v ] ] }
+            Map [ for folder in e.Datasets ->
+                    (folder, "cfcql"), [ for KeyValue(k, v) in InSPO.Algorithms.CfcqlOptions.SmacSettings(map, datasetLabel folder) -> k, v ] ] }
 
-let probe = experiment "table4" "smac:2s3z" [] [] |> withEnvironment root
-let maps = SmacExperiments.ensureTiers root probe.RunsRoot.Value probe.Profile (SmacExperiments.maps ())
 let experiments = maps |> List.map table4
 let results = runAll (engine root (fun spec -> InSPO.Training.Runner.Run(spec, true, null))) experiments
 for r in results do Tables.report r |> ignore
@@ -47,7 +43,7 @@ let summary =
         let paper =
             [ for r in results do
                 for d in r.Experiment.Datasets do
-                    match paperValue (r.Experiment.Env.Substring 5) (datasetLabel d) v.Label with
+                    match paperValue (SmacExperiments.mapOf r.Experiment.Env) (datasetLabel d) v.Label with
                     | Some p -> p
                     | None -> () ]
         let avg xs = if List.isEmpty xs then "—" else sprintf "%.3f (%d rows)" (List.average xs) xs.Length

@@ -13,6 +13,7 @@ open InSPO.Cli.Arguments
 /// Target name → experiment script.
 let scripts =
     [ "table1", "table1_xor"; "table2", "table2_mne"; "table3", "table3_bridge"
+      "table4", "table4_smac"; "table5", "table5_alpha"; "table6", "table6_order"; "table7", "table7_time"
       "fig3", "fig3_xor_policies"; "fig5", "fig5_ablations"; "exact", "exact_games" ]
 
 /// The repository holding experiments/ and the Release build of the experiment library: the first folder above

@@ -11,10 +11,13 @@ open InSPO.Data
 /// The four tiers in the paper's row order (the folder names smac_tiers.fsx writes).
 let tiers = [ "medium"; "medium-replay"; "expert"; "mixed" ]
 
-/// INSPO_SMAC_MAPS=a,b: only those maps; default every built-in map (paper order).
-let maps () =
+/// Every built-in map, in the paper's order.
+let allMaps = List.ofSeq InSPO.Envs.Smac.SmacMaps.Names
+
+/// The maps a table covers: INSPO_SMAC_MAPS=a,b if set, else the table's own (Table 4: all; Table 5: 6h_vs_8z; …).
+let mapsOr (defaults: string list) =
     match Environment.GetEnvironmentVariable "INSPO_SMAC_MAPS" with
-    | null | "" -> List.ofSeq InSPO.Envs.Smac.SmacMaps.Names
+    | null | "" -> defaults
     | list -> list.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
 
 /// A tier's dataset folder under a runs root.
@@ -44,5 +47,31 @@ let ensureTiers (root: string) (runs: string) (profile: string) (wanted: string 
         if hasTiers runs map then map
         else printfn "%s: no tier datasets (the map has no published QMIX models, experiments/qmix_models/README.md): left out" map ]
 
-/// A map's tier folders in row order.
-let tierFolders runs map = tiers |> List.map (tierFolder runs map)
+/// The tiers a table covers: INSPO_SMAC_TIERS=a,b if set (e.g. CI's smoke runs: expert only), else all four.
+let selectedTiers () =
+    match Environment.GetEnvironmentVariable "INSPO_SMAC_TIERS" with
+    | null | "" -> tiers
+    | list ->
+        let wanted = list.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
+        match wanted |> List.filter (fun t -> not (List.contains t tiers)) with
+        | [] -> tiers |> List.filter (fun t -> List.contains t wanted)
+        | bad -> failwithf "INSPO_SMAC_TIERS: unknown tier %s (known: %s)" (String.Join(", ", bad)) (String.Join(", ", tiers))
+
+/// A map's tier folders (the selected tiers) in row order; a folder's last name is its tier.
+let tierFolders runs map = selectedTiers () |> List.map (tierFolder runs map)
+
+/// The map of a SMAC-lite environment name ("smac:5m_vs_6m" → "5m_vs_6m").
+let mapOf (env: string) = env.Substring(env.IndexOf ':' + 1)
+
+/// What every SMAC-lite table script starts with: the repository root's experiment settings (profile, runs and
+/// reports folders from the environment), and the maps of <paramref name="defaults"/> (or INSPO_SMAC_MAPS) whose
+/// tiers exist after collecting the missing ones.
+let prepare (root: string) (defaults: string list) =
+    let probe = Experiment.experiment "smac" "smac:2s3z" [] [] |> Experiment.withEnvironment root
+    probe, ensureTiers root probe.RunsRoot.Value probe.Profile (mapsOr defaults)
+
+/// An experiment on a map's four tiers (win rate, the table's value on SMAC).
+let onTiers (probe: Experiment.Experiment) name map algorithms =
+    { Experiment.experiment name ("smac:" + map) (tierFolders probe.RunsRoot.Value map) algorithms with
+        Profile = probe.Profile; Device = probe.Device; RunsRoot = probe.RunsRoot; ReportsRoot = probe.ReportsRoot
+        Metric = "win_rate" }

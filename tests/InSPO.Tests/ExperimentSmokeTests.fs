@@ -176,6 +176,35 @@ let tests =
                 Expect.isTrue (File.Exists(Path.Combine(dir, "runs", "smac_datasets", "5m_vs_6m", tier, "manifest.json"))) (tier + " dataset")
             Expect.stringContains out "12.05 ± 4.36" "the real file's statistics beside"
         }
+        test "SMAC-lite Tables 4–7 (5m_vs_6m, expert tier, smoke): tiers collected on demand, every column, 5 seeds, Table 4's cells reused" {
+            let dir = TestPaths.scratchDir "smac_tables"
+            let run name =
+                let plotly = Path.Combine(dir, "plotly.min.js")
+                if not (File.Exists plotly) then File.WriteAllText(plotly, "/*FAKE-PLOTLY*/")
+                let environment =
+                    [ "INSPO_PROFILE", "smoke"; "INSPO_RUNS", Path.Combine(dir, "runs"); "INSPO_REPORTS", Path.Combine(dir, "reports")
+                      "INSPO_SMAC_MAPS", "5m_vs_6m"; "INSPO_SMAC_TIERS", "expert" ]
+                let code, out, err = TestPaths.runDotnetWith environment dir [ "fsi"; Path.Combine(TestPaths.repoRoot, "experiments", name + ".fsx") ]
+                Expect.equal code 0 (sprintf "%s exit code; stdout: %s stderr: %s" name out err)
+                out
+            let records () = Directory.GetFiles(Path.Combine(dir, "runs"), "record.json", SearchOption.AllDirectories).Length
+            let out4 = run "table4_smac"
+            Expect.isTrue (File.Exists(Path.Combine(dir, "runs", "smac_datasets", "5m_vs_6m", "mixed", "manifest.json"))) "the map's tiers were collected first"
+            let row = out4.Split('\n') |> Array.find (fun l -> l.StartsWith "| expert")
+            for paper in [ ".82"; ".33"; ".84"; ".74"; ".79" ] do Expect.stringContains row paper "the paper's StarCraft II value beside ours"
+            Expect.stringContains out4 "average over rows" "the per-method average"
+            Expect.equal (records ()) 25 "5 algorithms × 5 seeds"
+            let out5 = run "table5_alpha"
+            Expect.stringContains out5 "InSPO (α auto)" "the auto-tuned column"
+            Expect.stringContains out5 "alpha=0.1" "a fixed-α column"
+            Expect.equal (records ()) 50 "5 fixed α × 5 seeds more; the auto column is Table 4's InSPO"
+            let out6 = run "table6_order"
+            Expect.stringContains out6 "semi-greedy" "the semi-greedy column"
+            Expect.equal (records ()) 60 "fixed and semi-greedy × 5 seeds more"
+            let out7 = run "table7_time"
+            Expect.stringContains out7 "InSPO / CFCQL" "the time ratio"
+            Expect.equal (records ()) 60 "Table 7 reuses Table 4's cells"
+        }
         test "bench_ensembles.fsx runs (smoke: a few steps per algorithm)" {
             let dir = TestPaths.scratchDir "bench_ensembles"
             let code, out, err = runSmoke "bench_ensembles" dir

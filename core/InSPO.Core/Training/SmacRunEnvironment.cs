@@ -43,6 +43,23 @@ public sealed class SmacRunEnvironment : RunEnvironment
         return Collector.Collect(env, actor, new RolloutOptions { Episodes = episodes, Seed = seed, Choice = ActionChoice.Greedy, Progress = progress });
     }
 
+    /// <summary>SMAC-lite budgets, in updates on batches of whole episodes (<see cref="InSPO.Nets.AgentNetworks.EpisodeBatch"/>:
+    /// 8 smoke, 32 quick, 128 paper). The CFCQL code trains until 1e7 filled steps of data are consumed at 128
+    /// episodes per batch (notes, smac-datasets.md): 1e7 / (128 × mean episode length) ≈ 2 800 updates on 5m_vs_6m
+    /// (≈ 28 steps per episode), ≈ 1 400 on 2s3z (≈ 55), ≈ 400 on 3s_vs_5z (≈ 200). Paper: 1 000 behaviour-model
+    /// updates, then 4 000 — at least the code's consumption on every map. Quick: <see cref="QuickBehaviourSteps"/> +
+    /// <see cref="QuickSteps"/> at 32 episodes, chosen on a learning curve: InSPO on 5m_vs_6m mixed (seed 0, 32 greedy
+    /// episodes every 250 steps, behaviour phase included) won 0, 0, .38, .44, .97, 1.0 at 250 … 1500 steps, where
+    /// 1000 steps would stop it halfway. Smoke as every environment.</summary>
+    public override Profile Budget(Profile profile) => profile.Name switch
+    {
+        "quick" => profile with { BehaviourSteps = QuickBehaviourSteps, Steps = QuickSteps },
+        "paper" => profile with { BehaviourSteps = PaperBehaviourSteps, Steps = PaperSteps },
+        _ => profile,
+    };
+
+    public const int QuickBehaviourSteps = 300, QuickSteps = 1200, PaperBehaviourSteps = 1000, PaperSteps = 4000;
+
     public override Evaluation Evaluate(InSPO.Actors.IDecentralisedPolicy learner, int episodes, int seed, Device device) =>
         Evaluator.Evaluate(learner, () => new SmacEnv(Map), episodes, seed, device, choice: ActionChoice.Greedy);
 }

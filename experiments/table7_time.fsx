@@ -1,0 +1,45 @@
+// Table 7: training time of InSPO against CFCQL on SMAC-lite at the same budget (the profile's steps; an InSPO step
+// is one round updating every agent in turn, a CFCQL step one update of the mixed value), on the same machine: wall
+// seconds per run and per 1000 steps, mean ± std over every tier and seed of a map, and the InSPO / CFCQL ratio.
+// The cells are Table 4's (same runs: reused when Table 4 ran first, trained otherwise). Times of runs trained as
+// one ensemble are the group's wall time divided by its members (GroupRunner); runs of one table share the cores
+// the same way, so the ratio compares like with like.
+// Run: `dotnet fsi experiments/table7_time.fsx` (after a Release build), or `dotnet fsi build.fsx -t Table7`.
+// INSPO_PROFILE, INSPO_DEVICE, INSPO_RUNS, INSPO_REPORTS, INSPO_JOBS as in table1_xor.fsx; INSPO_SMAC_TIERS=a,b: only
+// those tiers; INSPO_SMAC_MAPS=a,b.
+#load "../scripts/InSPO.fsx"
+
+open InSPO.Scripting
+open InSPO.Scripting.Experiment
+
+let root = System.IO.Path.GetFullPath(__SOURCE_DIRECTORY__ + "/..")
+let probe, maps = SmacExperiments.prepare root SmacExperiments.allMaps
+
+let table7 map =
+    let e = SmacExperiments.onTiers probe (sprintf "table4_%s" map) map [ algo "cfcql" []; algo "inspo" [] ]
+    { e with
+        DatasetHyperparameters =
+            Map [ for folder in e.Datasets ->
+                    (folder, "cfcql"), [ for KeyValue(k, v) in InSPO.Algorithms.CfcqlOptions.SmacSettings(map, datasetLabel folder) -> k, v ] ] }
+
+let results = runAll (engine root (fun spec -> InSPO.Training.Runner.Run(spec, true, null))) (maps |> List.map table7)
+
+let stats (xs: float list) = if List.isEmpty xs then nan, nan else List.average xs, Stats.std xs
+let rows =
+    [ for r in results ->
+        let runsOf name =
+            r.Cells |> List.filter (fun c -> c.Cell.Variant.Algorithm.Name = name) |> List.choose resultOf
+        let per name = [ for x in runsOf name -> x.WallSeconds ]
+        let per1000 name = [ for x in runsOf name -> 1000.0 * x.WallSeconds / float (max 1L x.Steps) ]
+        let (ci, cis), (ii, iis) = stats (per "cfcql"), stats (per "inspo")
+        let (c1, c1s), (i1, i1s) = stats (per1000 "cfcql"), stats (per1000 "inspo")
+        [ SmacExperiments.mapOf r.Experiment.Env
+          sprintf "%.1f ± %.1f" c1 c1s; sprintf "%.1f ± %.1f" i1 i1s
+          sprintf "%.0f ± %.0f" ci cis; sprintf "%.0f ± %.0f" ii iis
+          sprintf "%.2f" (ii / ci) ] ]
+let header = [ "map"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)" ]
+let text = Tables.markdown header rows
+printfn "\nTable 7: training time on this machine, profile %s (%s)\n\n%s" probe.Profile System.Environment.MachineName text
+System.IO.Directory.CreateDirectory probe.ReportsRoot |> ignore
+System.IO.File.WriteAllText(System.IO.Path.Combine(probe.ReportsRoot, "table7_time.md"), text)
+if results |> List.sumBy failures > 0 then exit 1

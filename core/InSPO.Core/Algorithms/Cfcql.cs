@@ -15,6 +15,7 @@
 // Choices the paper (or its code) leaves open, and what this file does:
 // - Agent networks: per-agent 3-layer ReLU MLPs on the observation, not shared, no RNN (the code's GRU agent with
 //   last-action and id inputs serves partially observed SMAC; the games and Bridge are fully observed, SPEC 3).
+//   On SMAC-lite maps "cfcql" is CfcqlEpisodes instead: the code's GRU agents on episode batches with TD(λ).
 // - One-step TD on uniformly drawn transitions instead of the code's TD(λ = 0.6) over whole episodes: the engine's
 //   MLP learners sample transitions (DeviceEpisodeBuffer.SampleTransitions); the fixed point is the same.
 // - Target networks: hard copy every `target_update` = 25 policy-phase steps (the code's 200 episodes / 8 per step),

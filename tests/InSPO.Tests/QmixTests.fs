@@ -25,11 +25,11 @@ let tests =
                 [| g0; g1; g2 |]
             for terminatedAtEnd in [ true; false ] do
                 let term = row [ 0f; 0f; (if terminatedAtEnd then 1f else 0f); 0f ]
-                let g = Qmix.LambdaReturns(row r, term, filled, row v, gamma, lambda).data<float32>().ToArray()
+                let g = InSPO.Nets.EpisodeMixing.LambdaReturns(row r, term, filled, row v, gamma, lambda).data<float32>().ToArray()
                 let e = expected terminatedAtEnd
                 for t in 0 .. 2 do Expect.floatClose Accuracy.medium (float g[t]) e[t] (sprintf "G_%d (terminated %b)" t terminatedAtEnd)
             // λ = 0: one-step targets r + γ V̄(s')
-            let g = Qmix.LambdaReturns(row r, row [ 0f; 0f; 0f; 0f ], filled, row v, gamma, 0.0).data<float32>().ToArray()
+            let g = InSPO.Nets.EpisodeMixing.LambdaReturns(row r, row [ 0f; 0f; 0f; 0f ], filled, row v, gamma, 0.0).data<float32>().ToArray()
             Expect.floatClose Accuracy.medium (float g[0]) (1.0 + gamma * 20.0) "λ = 0"
         }
 

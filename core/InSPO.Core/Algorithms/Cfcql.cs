@@ -15,6 +15,7 @@
 // Choices the paper (or its code) leaves open, and what this file does:
 // - Agent networks: per-agent 3-layer ReLU MLPs on the observation, not shared, no RNN (the code's GRU agent with
 //   last-action and id inputs serves partially observed SMAC; the games and Bridge are fully observed, SPEC 3).
+//   On SMAC-lite maps "cfcql" is CfcqlEpisodes instead: the code's GRU agents on episode batches with TD(λ).
 // - One-step TD on uniformly drawn transitions instead of the code's TD(λ = 0.6) over whole episodes: the engine's
 //   MLP learners sample transitions (DeviceEpisodeBuffer.SampleTransitions); the fixed point is the same.
 // - Target networks: hard copy every `target_update` = 25 policy-phase steps (the code's 200 episodes / 8 per step),
@@ -154,12 +155,16 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
     /// <summary>λ(s) = softmax_i(τ · KLᵢ), KLᵢ = Σ_{j available} (pᵢⱼ + 1e-5)(log(pᵢⱼ + 1e-5) − log(βᵢⱼ + 1e-5)),
     /// pᵢ = softmax_j of the counterfactual values (<paramref name="counterfactual"/> K × N × A, unavailable at
     /// −1e10), <paramref name="logBeta"/> K × N × A → K × N, rows summing to 1. τ = 0 gives 1/n.</summary>
-    public static Tensor AgentWeights(Tensor counterfactual, Tensor logBeta, Tensor available, double temperature)
+    public static Tensor AgentWeights(Tensor counterfactual, Tensor logBeta, Tensor available, double temperature) =>
+        nn.functional.softmax(temperature * Divergences(counterfactual, logBeta, available), -1);
+
+    /// <summary>KLᵢ of <see cref="AgentWeights"/> (the code's smoothed `kl_div` summed over available actions):
+    /// … × N × A → … × N.</summary>
+    public static Tensor Divergences(Tensor counterfactual, Tensor logBeta, Tensor available)
     {
         var p = nn.functional.softmax(counterfactual, -1) + 1e-5;
         var betaP = logBeta.exp() + 1e-5;
-        var kl = (available.to_type(p.dtype) * p * (p.log() - betaP.log())).sum(-1);
-        return nn.functional.softmax(temperature * kl, -1);
+        return (available.to_type(p.dtype) * p * (p.log() - betaP.log())).sum(-1);
     }
 
     void SyncTargets()

@@ -38,7 +38,8 @@ public static class Ensembles
         switch (algorithm.ToLowerInvariant())
         {
             case "cfcql":
-                return new CfcqlEnsemble(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, inits);
+                // the ensemble batches the feed-forward learner only; SMAC-lite's recurrent one trains seed after seed
+                return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new CfcqlEnsemble(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, inits);
             case "bc":
                 var options = BehaviourCloningOptions.For(spec, hyper, profile);
                 return BehaviourCloningEnsemble.Supports(options) ? new BehaviourCloningEnsemble(spec, options, device, inits) : null;

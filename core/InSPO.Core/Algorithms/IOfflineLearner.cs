@@ -58,7 +58,8 @@ public static class Learners
         ("bc", (s, h, p, d, g) => new BehaviourCloning(s, BehaviourCloningOptions.For(s, h, p), d, g)),
         ("omar", (s, h, p, d, g) => new Omar(s, OmarOptions.For(s.Name, h, p), d, g)),
         ("alberdice", (s, h, p, d, g) => new AlberDice(s, AlberDiceOptions.For(s.Name, h, p), d, g)),
-        ("cfcql", (s, h, p, d, g) => new Cfcql(s, CfcqlOptions.For(s.Name, h, p), d, g)),
+        ("cfcql", (s, h, p, d, g) => InSPO.Nets.AgentNetworks.IsSmac(s)
+            ? new CfcqlEpisodes(s, CfcqlOptions.ForEpisodes(h, p), d, g) : new Cfcql(s, CfcqlOptions.For(s.Name, h, p), d, g)),
         ("omiga", (s, h, p, d, g) => new Omiga(s, OmigaOptions.For(s.Name, h, p), d, g)),
     };
 

@@ -23,7 +23,7 @@ let table4 map =
         Paper = PaperTargets.smac map
         DatasetHyperparameters =
             Map [ for folder in e.Datasets ->
-                    (folder, "cfcql"), [ for KeyValue(k, v) in InSPO.Algorithms.CfcqlOptions.SmacSettings(map, datasetLabel folder) -> k, v ] ] }
+                    (folder, "cfcql"), [ for struct (k, v) in InSPO.Algorithms.CfcqlOptions.SmacSettings(map, datasetLabel folder) -> k, v ] ] }
 
 let experiments = maps |> List.map table4
 let results = runAll (engine root (fun spec -> InSPO.Training.Runner.Run(spec, true, null))) experiments
@@ -48,7 +48,9 @@ let summary =
                     | None -> () ]
         let avg xs = if List.isEmpty xs then "—" else sprintf "%.3f (%d rows)" (List.average xs) xs.Length
         [ v.Label; avg ours; avg paper ] ]
-let text = Tables.markdown [ "method"; "mean win rate, SMAC-lite"; "paper (StarCraft II)" ] summary
-printfn "\nTable 4, average over rows (profile %s):\n\n%s" probe.Profile text
+let text =
+    sprintf "Table 4, each method's seed mean averaged over the rows run (profile %s)\n\n%s\n"
+        probe.Profile (Tables.markdown [ "method"; "mean win rate, SMAC-lite"; "paper (StarCraft II)" ] summary)
+printfn "\n%s" text
 System.IO.File.WriteAllText(System.IO.Path.Combine(probe.ReportsRoot, "table4_average.md"), text)
 if results |> List.sumBy failures > 0 then exit 1

@@ -20,7 +20,7 @@ let table7 map =
     { e with
         DatasetHyperparameters =
             Map [ for folder in e.Datasets ->
-                    (folder, "cfcql"), [ for KeyValue(k, v) in InSPO.Algorithms.CfcqlOptions.SmacSettings(map, datasetLabel folder) -> k, v ] ] }
+                    (folder, "cfcql"), [ for struct (k, v) in InSPO.Algorithms.CfcqlOptions.SmacSettings(map, datasetLabel folder) -> k, v ] ] }
 
 let results = runAll (engine root (fun spec -> InSPO.Training.Runner.Run(spec, true, null))) (maps |> List.map table7)
 
@@ -38,8 +38,10 @@ let rows =
           sprintf "%.0f ± %.0f" ci cis; sprintf "%.0f ± %.0f" ii iis
           sprintf "%.2f" (ii / ci) ] ]
 let header = [ "map"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)" ]
-let text = Tables.markdown header rows
-printfn "\nTable 7: training time on this machine, profile %s (%s)\n\n%s" probe.Profile System.Environment.MachineName text
+let text =
+    sprintf "Table 7: training time on this machine (%s, %d cores), profile %s\n\n%s\n"
+        System.Environment.MachineName System.Environment.ProcessorCount probe.Profile (Tables.markdown header rows)
+printfn "\n%s" text
 System.IO.Directory.CreateDirectory probe.ReportsRoot |> ignore
 System.IO.File.WriteAllText(System.IO.Path.Combine(probe.ReportsRoot, "table7_time.md"), text)
 if results |> List.sumBy failures > 0 then exit 1

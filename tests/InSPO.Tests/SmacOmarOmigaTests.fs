@@ -39,14 +39,18 @@ let private weights (learner: IOfflineLearner) =
 
 let private runSpec algo seed root = RunSpec("smac:5m_vs_6m", "focus-fire", algo, seed, "smoke", "cpu", null, root)
 
+/// 100 focus-fire episodes, collected once for every run here (the named dataset collects 1000 per run).
+let private focusFire = lazy (SmacRunEnvironment.ScriptedDataset(SmacMaps.Get "5m_vs_6m", ScriptedPolicies.FocusFire, 100, 2))
+
 /// Two runs of one seed agree; a run killed at step 30 and resumed ends with the uninterrupted run's weights and
 /// evaluation, bit for bit.
 let private deterministicAndResumable algo =
-    let whole = Runner.Run(runSpec algo 1 (TestPaths.scratchDir (algo + "-smac-a")), RunControl())
-    let again = Runner.Run(runSpec algo 1 (TestPaths.scratchDir (algo + "-smac-b")), RunControl())
+    let data = focusFire.Force()
+    let whole = Runner.Run(runSpec algo 1 (TestPaths.scratchDir (algo + "-smac-a")), RunControl(DatasetOverride = data))
+    let again = Runner.Run(runSpec algo 1 (TestPaths.scratchDir (algo + "-smac-b")), RunControl(DatasetOverride = data))
     let killedRoot = TestPaths.scratchDir (algo + "-smac-killed")
-    Expect.throwsT<RunInterruptedException> (fun () -> Runner.Run(runSpec algo 1 killedRoot, RunControl(StopAfter = 30L)) |> ignore) "stopped at 30"
-    let resumed = Runner.Run(runSpec algo 1 killedRoot, RunControl(Resume = true))
+    Expect.throwsT<RunInterruptedException> (fun () -> Runner.Run(runSpec algo 1 killedRoot, RunControl(DatasetOverride = data, StopAfter = 30L)) |> ignore) "stopped at 30"
+    let resumed = Runner.Run(runSpec algo 1 killedRoot, RunControl(DatasetOverride = data, Resume = true))
     for r in [ whole; again; resumed ] do
         Expect.equal r.Steps Profiles.Smoke.TotalSteps "the whole smoke budget"
         for KeyValue(k, v) in r.Metrics do Expect.isTrue (Double.IsFinite v) (sprintf "%s finite" k)

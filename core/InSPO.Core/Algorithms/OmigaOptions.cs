@@ -43,10 +43,11 @@ public sealed record OmigaOptions
     /// 0.09 ± 0.01.</remarks>
     /// <remarks>SMAC-lite maps take the SMAC branch's settings (notes §4.4): one MLP shared across agents on [oⁱ, id],
     /// 256 units, batch 128 transitions, at every profile but smoke (the profile's width and batch, to keep CI fast).
-    /// Measured on 5m_vs_6m at quick (1 CPU thread, the shared 2-core machine): 4.3 CPU-seconds per 100 steps at
-    /// 256 units and batch 128 (the quick profile's 1800 steps ≈ 80 CPU-seconds), so quick keeps the code's width;
-    /// win rate of the greedy policy after quick (seed 0, 32 episodes): expert tier 1.00 (data 0.998), medium 0.22
-    /// (data 0.20): at α = 10 the policy stays close to behaviour cloning.</remarks>
+    /// Measured on 5m_vs_6m at quick (1 CPU thread, the shared 2-core machine): 3.6–4.3 CPU-seconds per 100 steps at
+    /// 256 units and batch 128 (1.7 at 64 units; the quick profile's 1800 steps ≈ 70 CPU-seconds), so quick keeps the code's width;
+    /// win rate of the greedy policy after quick (seed 0, 32 episodes): 5m_vs_6m expert tier 1.00 (data 0.998), medium 0.22
+    /// (data 0.20), 2s3z medium 0.09 (data 0.27): no gain over the data on the medium tiers (at α = 10 the policy
+    /// is μⁱ·exp(w̄ᵢQ̄ⁱ/α), near behaviour cloning). One seed each: indications, not results.</remarks>
     public static OmigaOptions For(InSPO.Envs.EnvSpec spec, IReadOnlyDictionary<string, double>? hyper, InSPO.Training.Profile profile)
     {
         Learners.CheckKnown("omiga", hyper, Names);

@@ -1,6 +1,7 @@
 using InSPO.Actors;
 using InSPO.Data;
 using InSPO.Envs;
+using InSPO.Nets;
 using static TorchSharp.torch;
 
 namespace InSPO.Algorithms;
@@ -52,15 +53,18 @@ public static class Learners
     /// device and the initialisation generator.</summary>
     static readonly (string Name, Factory Create)[] Registry =
     {
-        ("inspo", (s, h, p, d, g) => InSPO.Nets.AgentNetworks.IsSmac(s)
+        ("inspo", (s, h, p, d, g) => AgentNetworks.IsSmac(s)
             ? new InspoEpisodes(s, InspoOptions.For(s.Name, h, p), d, g)
             : new Inspo(s, InspoOptions.For(s.Name, h, p), d, g)),
         ("bc", (s, h, p, d, g) => new BehaviourCloning(s, BehaviourCloningOptions.For(s, h, p), d, g)),
-        ("omar", (s, h, p, d, g) => new Omar(s, OmarOptions.For(s.Name, h, p), d, g)),
+        // SMAC-lite: the CFCQL code's episode learner (recurrent actor, TD(λ)); games and Bridge: the transition learner
+        ("omar", (s, h, p, d, g) => AgentNetworks.IsSmac(s)
+            ? new OmarEpisodes(s, OmarEpisodesOptions.For(s, h, p), d, g)
+            : new Omar(s, OmarOptions.For(s.Name, h, p), d, g)),
         ("alberdice", (s, h, p, d, g) => new AlberDice(s, AlberDiceOptions.For(s.Name, h, p), d, g)),
-        ("cfcql", (s, h, p, d, g) => InSPO.Nets.AgentNetworks.IsSmac(s)
+        ("cfcql", (s, h, p, d, g) => AgentNetworks.IsSmac(s)
             ? new CfcqlEpisodes(s, CfcqlOptions.ForEpisodes(h, p), d, g) : new Cfcql(s, CfcqlOptions.For(s.Name, h, p), d, g)),
-        ("omiga", (s, h, p, d, g) => new Omiga(s, OmigaOptions.For(s.Name, h, p), d, g)),
+        ("omiga", (s, h, p, d, g) => new Omiga(s, OmigaOptions.For(s, h, p), d, g)),
     };
 
     /// <summary>The algorithm names <see cref="Create"/> knows.</summary>

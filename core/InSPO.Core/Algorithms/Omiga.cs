@@ -17,8 +17,10 @@
 //   greedy action of the linear decomposition — on XOR (b) the OOD (B, B).
 //
 // Choices the paper (or its code) leaves open, and what this file does:
-// - Per-agent networks (not shared, no agent-id input; SPEC 3's default for games) on the observation: Qⁱ(oⁱ, ·)
-//   with one output per action, Vⁱ(oⁱ), πⁱ(·|oⁱ) logits (policy head starts near uniform like every policy here).
+// - Games and Bridge: per-agent networks (not shared, no agent-id input; SPEC 3's default for games) on the observation:
+//   Qⁱ(oⁱ, ·) with one output per action, Vⁱ(oⁱ), πⁱ(·|oⁱ) logits (policy head starts near uniform like every policy
+//   here). SMAC-lite: the SMAC branch's networks, each one 3-layer MLP shared by all agents on [oⁱ, id] (context
+//   length 1: no recurrence), 256 units (OmigaOptions.Network).
 // - The mixer reads the global state s (the SMAC branch feeds agent-specific MAPPO states; the games and Bridge
 //   have one global state, SPEC 5).
 // - Update order per step as in the code: policy, then Q + mixer, then V, then Polyak (τ) on Q, V and mixer. The
@@ -50,20 +52,21 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
         o = options;
         N = spec.Agents;
         A = spec.Actions;
-        int h = o.Hidden;
         int obs = spec.ObservationSize;
-        pi = AgentNetwork.Create("pi", N, obs, A, A, AgentNetworkOptions.PerAgentMlp(h), init, smallOutput: true);
-        q = AgentNetwork.Create("q", N, obs, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
-        qTarget = AgentNetwork.Create("q_target", N, obs, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
-        v = AgentNetwork.Create("v", N, obs, A, 1, AgentNetworkOptions.PerAgentMlp(h), init);
-        vTarget = AgentNetwork.Create("v_target", N, obs, A, 1, AgentNetworkOptions.PerAgentMlp(h), init);
+        var network = o.Network ?? AgentNetworkOptions.PerAgentMlp(o.Hidden);
+        if (network.Recurrent || network.LastAction) throw new ArgumentException("omiga: the networks are feed-forward on the observation (and id)");
+        pi = AgentNetwork.Create("pi", N, obs, A, A, network, init, smallOutput: true);
+        q = AgentNetwork.Create("q", N, obs, A, A, network, init);
+        qTarget = AgentNetwork.Create("q_target", N, obs, A, A, network, init);
+        v = AgentNetwork.Create("v", N, obs, A, 1, network, init);
+        vTarget = AgentNetwork.Create("v_target", N, obs, A, 1, network, init);
         mixer = new OmigaMixer("mixer", N, spec.StateSize, o.MixerHidden, init);
         mixerTarget = new OmigaMixer("mixer_target", N, spec.StateSize, o.MixerHidden, init);
         foreach (var m in new nn.Module[] { pi, q, qTarget, v, vTarget, mixer, mixerTarget })
             m.to(device);
         using (no_grad())
         {
-            for (int i = 0; i < N; i++)
+            for (int i = 0; i < (network.Shared ? 1 : N); i++)
             {
                 qTarget.Member(i).load_state_dict(q.Member(i).state_dict());
                 vTarget.Member(i).load_state_dict(v.Member(i).state_dict());
@@ -76,9 +79,13 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
         vOpt = optim.Adam(v.parameters(), o.LearningRate);
 
         var modules = new List<(string, nn.Module)>();
-        for (int i = 0; i < N; i++)
+        if (network.Shared)
             modules.AddRange(new (string, nn.Module)[]
-                { ($"pi{i}", pi.Member(i)), ($"q{i}", q.Member(i)), ($"q_target{i}", qTarget.Member(i)), ($"v{i}", v.Member(i)), ($"v_target{i}", vTarget.Member(i)) });
+                { ("pi", pi.Member(0)), ("q", q.Member(0)), ("q_target", qTarget.Member(0)), ("v", v.Member(0)), ("v_target", vTarget.Member(0)) });
+        else
+            for (int i = 0; i < N; i++)
+                modules.AddRange(new (string, nn.Module)[]
+                    { ($"pi{i}", pi.Member(i)), ($"q{i}", q.Member(i)), ($"q_target{i}", qTarget.Member(i)), ($"v{i}", v.Member(i)), ($"v_target{i}", vTarget.Member(i)) });
         modules.Add(("mixer", mixer));
         modules.Add(("mixer_target", mixerTarget));
         Modules = modules;

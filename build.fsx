@@ -202,7 +202,10 @@ Target.create "Bench" (fun _ ->
         printfn "%s: %.1f s wall (dotnet fsi start included)" name seconds
     printfn "Table 1 + Table 2: %.1f s wall" (timed |> List.sumBy snd)
     fsiScript "experiments/bench_recurrent_update.fsx" []
-    fsiScript "experiments/bench_ensembles.fsx" [])
+    fsiScript "experiments/bench_ensembles.fsx" []
+    fsiScript "experiments/bench_smac.fsx" [])
+
+Target.create "BenchSmac" (fun _ -> fsiScript "experiments/bench_smac.fsx" [])
 
 /// Runs the built `inspo` command.
 let inspo args = dotnet ([ sprintf "core/InSPO.Cli/bin/%s/net10.0/inspo.dll" configuration ] @ args)
@@ -234,6 +237,7 @@ Target.create "SmacTiers" (fun _ -> experimentScript [ "INSPO_PROFILE", profile 
 "Build" ==> "Figure5" |> ignore
 "Plotly" ==> "Figure5" |> ignore
 "Build" ==> "Bench" |> ignore
+"Build" ==> "BenchSmac" |> ignore
 "Build" ==> "Sweep" |> ignore
 "Build" ==> "Paper" |> ignore
 "Plotly" ==> "Paper" |> ignore

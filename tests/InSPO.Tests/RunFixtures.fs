@@ -2,6 +2,7 @@
 module InSPO.Tests.RunFixtures
 
 open System.Collections.Generic
+open Expecto
 open InSPO.Training
 
 /// A smoke-profile CPU run spec with hyperparameter overrides by name.
@@ -14,3 +15,9 @@ let tiny = Profile("tiny", 10, 40, 32, 32, 20, 5, 32)
 
 /// Runs a spec under a profile of one's own.
 let run (s: RunSpec) (profile: Profile) = Runner.Run(s, RunControl(ProfileOverride = profile))
+
+/// Two runs ended with bit-identical final policies and metrics.
+let samePolicy (a: RunResult) (b: RunResult) =
+    Expect.equal (a.FinalPolicy |> Array.map Array.toList |> Array.toList) (b.FinalPolicy |> Array.map Array.toList |> Array.toList) "final policies bit-identical"
+    Expect.equal (a.Metrics |> Seq.map (fun kv -> kv.Key, kv.Value) |> Seq.sort |> Seq.toList)
+                 (b.Metrics |> Seq.map (fun kv -> kv.Key, kv.Value) |> Seq.sort |> Seq.toList) "metrics bit-identical"

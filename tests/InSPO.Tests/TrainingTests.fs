@@ -13,11 +13,6 @@ open InSPO.Envs
 open InSPO.Training
 open InSPO.Tests.RunFixtures
 
-let private samePolicy (a: RunResult) (b: RunResult) =
-    Expect.equal (a.FinalPolicy |> Array.map Array.toList |> Array.toList) (b.FinalPolicy |> Array.map Array.toList |> Array.toList) "final policies bit-identical"
-    Expect.equal (a.Metrics |> Seq.map (fun kv -> kv.Key, kv.Value) |> Seq.sort |> Seq.toList)
-                 (b.Metrics |> Seq.map (fun kv -> kv.Key, kv.Value) |> Seq.sort |> Seq.toList) "metrics bit-identical"
-
 [<Tests>]
 let tests =
     testList "training" [

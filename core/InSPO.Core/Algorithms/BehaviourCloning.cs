@@ -136,9 +136,7 @@ public sealed class BehaviourCloning : IOfflineLearner, IHasOptions
     public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
     {
         if (!policy.Recurrent) return (MaskedCategorical.JointProbabilities(policy, observations, available), null);
-        using var _ = no_grad();
-        var (logits, next) = policy.Step(observations, lastActions, hidden);
-        return (MaskedCategorical.LogProbs(logits, available).exp(), next);
+        return MaskedCategorical.RecurrentStep(policy, observations, available, lastActions, hidden);
     }
 
     public void Dispose() => policy.Dispose();

@@ -39,6 +39,7 @@ public sealed class InspoEpisodes : IOfflineLearner, IHasOptions
     readonly LogAlpha logAlpha;
     readonly optim.Optimizer[] piOpt, muOpt, qOpt;
     readonly optim.Optimizer alphaOpt;
+    readonly InspoNetworks nets;
 
     public InspoEpisodes(EnvSpec spec, InspoOptions options, Device device, Generator init)
     {
@@ -46,42 +47,16 @@ public sealed class InspoEpisodes : IOfflineLearner, IHasOptions
         this.device = device;
         N = spec.Agents;
         A = spec.Actions;
-        int h = o.Hidden;
-        var recurrent = AgentNetworkOptions.PerAgentRecurrent();
-        pi = AgentNetwork.Create("pi", N, spec.ObservationSize, A, A, recurrent, init, smallOutput: true);
-        mu = AgentNetwork.Create("mu", N, spec.ObservationSize, A, A, recurrent, init, smallOutput: true);
-        muMinus = Enumerable.Range(0, N).Select(i => new AutoregressiveBehaviour($"mu_minus{i}", i, N, A, spec.StateSize, h, init)).ToArray();
-        q = AgentNetwork.Create("q", N, spec.StateSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
-        qTarget = AgentNetwork.Create("q_target", N, spec.StateSize, A, A, AgentNetworkOptions.PerAgentMlp(h), init);
-        logAlpha = new LogAlpha(o.Alpha);
-        foreach (var m in new nn.Module[] { pi, mu, q, qTarget }.Concat(muMinus).Append(logAlpha)) m.to(device);
-        for (int i = 0; i < N; i++)
-        {
-            qTarget.Member(i).load_state_dict(q.Member(i).state_dict());
-            foreach (var p in qTarget.Member(i).parameters()) p.requires_grad = false;
-        }
-        piOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(pi.Member(i).parameters(), o.LearningRate)).ToArray();
-        muOpt = Enumerable.Range(0, N).Select(i =>
-            (optim.Optimizer)optim.Adam(mu.Member(i).parameters().Concat(muMinus[i].parameters()), o.LearningRate)).ToArray();
-        qOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(q.Member(i).parameters(), o.LearningRate)).ToArray();
-        alphaOpt = optim.Adam(logAlpha.parameters(), o.AlphaLearningRate);
-
-        var modules = new List<(string, nn.Module)>();
-        for (int i = 0; i < N; i++)
-            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi.Member(i)), ($"mu{i}", mu.Member(i)), ($"mu_minus{i}", muMinus[i]), ($"q{i}", q.Member(i)), ($"q_target{i}", qTarget.Member(i)) });
-        modules.Add(("log_alpha", logAlpha));
-        Modules = modules;
-        var opts = new List<(string, optim.Optimizer)>();
-        for (int i = 0; i < N; i++) opts.AddRange(new[] { ($"pi{i}", piOpt[i]), ($"mu{i}", muOpt[i]), ($"q{i}", qOpt[i]) });
-        opts.Add(("log_alpha", alphaOpt));
-        Optimizers = opts;
+        nets = new InspoNetworks(spec, o, AgentNetworkOptions.PerAgentRecurrent(), device, init);
+        (pi, mu, muMinus, q, qTarget, logAlpha) = (nets.Pi, nets.Mu, nets.MuMinus, nets.Q, nets.QTarget, nets.LogAlpha);
+        (piOpt, muOpt, qOpt, alphaOpt) = (nets.PiOpt, nets.MuOpt, nets.QOpt, nets.AlphaOpt);
     }
 
     public string Name => "inspo";
     public InspoOptions Options => o;
     object IHasOptions.Options => o;
-    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
-    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
+    public IReadOnlyList<(string Name, nn.Module Module)> Modules => nets.Modules;
+    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers => nets.Optimizers;
 
     /// <summary>Current α (fixed, or exp(log α) when auto-tuned).</summary>
     public double Alpha => o.AlphaAuto ? Math.Exp(logAlpha.Value.item<float>()) : o.Alpha;
@@ -293,14 +268,7 @@ public sealed class InspoEpisodes : IOfflineLearner, IHasOptions
     public Tensor? InitialState(long episodes) => pi.InitialState(episodes, device);
 
     public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
-    {
-        using var _ = no_grad();
-        var (logits, next) = pi.Step(observations, lastActions, hidden);
-        return (MaskedCategorical.LogProbs(logits, available).exp(), next);
-    }
+        => MaskedCategorical.RecurrentStep(pi, observations, available, lastActions, hidden);
 
-    public void Dispose()
-    {
-        foreach (var m in Modules) m.Module.Dispose();
-    }
+    public void Dispose() => nets.Dispose();
 }

@@ -252,11 +252,7 @@ public sealed class OmarEpisodes : IOfflineLearner, IHasOptions
 
     /// <summary>πⁱ(·|τⁱ_t) of every agent, one step of the recurrent actor (the evaluator plays its argmax).</summary>
     public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
-    {
-        using var _ = no_grad();
-        var (logits, next) = pi.Step(observations, lastActions, hidden);
-        return (MaskedCategorical.LogProbs(logits, available).exp(), next);
-    }
+        => MaskedCategorical.RecurrentStep(pi, observations, available, lastActions, hidden);
 
     public void Dispose()
     {

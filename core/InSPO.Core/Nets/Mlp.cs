@@ -77,6 +77,15 @@ public static class MaskedCategorical
         return stack(Enumerable.Range(0, net.Agents).Select(i => AgentLogProbs(net, i, observations, available).exp()).ToArray(), 1);
     }
 
+    /// <summary>One step of a recurrent policy network for every agent, without gradient: (probabilities K × N × A,
+    /// next hidden state) — what a recurrent learner's <c>Act</c> returns to the evaluator.</summary>
+    public static (Tensor Probabilities, Tensor? Hidden) RecurrentStep(AgentNetwork net, Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
+    {
+        using var _ = no_grad();
+        var (logits, next) = net.Step(observations, lastActions, hidden);
+        return (LogProbs(logits, available).exp(), next);
+    }
+
     /// <summary>log p(a) for the chosen actions (int64, shape = logits without the last dim).</summary>
     public static Tensor Pick(Tensor logProbs, Tensor actions) =>
         logProbs.gather(-1, actions.unsqueeze(-1)).squeeze(-1);

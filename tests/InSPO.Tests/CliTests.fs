@@ -154,7 +154,7 @@ let tests =
         test "bad option values give one line and exit 2" {
             expectBadInput [ "solve"; "--game"; "xor"; "--dataset"; "a"; "--alpha"; "0" ] "α = 0 must be a positive number"
             expectBadInput [ "runtime"; "--device"; "tpu" ] "unknown device"
-            expectBadInput [ "reproduce"; "table9" ] "unknown target 'table9' (known: table1, table2, table3, fig3, fig5, exact)"
+            expectBadInput [ "reproduce"; "table9" ] "unknown target 'table9' (known: table1, table2, table3, table4, table5, table6, table7, fig3, fig5, exact)"
             expectBadInput [ "reproduce"; "table1"; "--profile"; "huge" ] "unknown profile 'huge'"
             expectBadInput [ "train"; "--env"; "xor"; "--dataset"; "a"; "--eval-every"; "0"; "--out"; TestPaths.scratchDir "cli-eval" ] "--eval-every 0"
         }

@@ -26,50 +26,15 @@ public sealed class LogAlpha : nn.Module
 /// policies (sequential) or all at OLD ones (`sequential off`); then α (Eq. 25) if auto-tuned.
 /// Networks are per agent (not shared; SPEC 3's default for games): πⁱ(·|oⁱ), μⁱ(·|oⁱ), Qⁱ(s,·), Q̄ⁱ(s,·).
 /// </summary>
-public sealed class Inspo : IOfflineLearner, IHasOptions
+public sealed class Inspo : InspoLearner
 {
-    readonly InspoOptions o;
-    readonly int N, A;
-    readonly AgentNetwork pi, mu, q, qTarget;
-    readonly AutoregressiveBehaviour[] muMinus;
-    readonly LogAlpha logAlpha;
-    readonly optim.Optimizer[] piOpt, muOpt, qOpt;
-    readonly optim.Optimizer alphaOpt;
-    readonly InspoNetworks nets;
-
-    public Inspo(EnvSpec spec, InspoOptions options, Device device, Generator init)
+    public Inspo(EnvSpec spec, InspoOptions options, Device device, Generator init) : base(spec, options, AgentNetworkOptions.PerAgentMlp(options.Hidden), device, init)
     {
-        o = options;
-        N = spec.Agents;
-        A = spec.Actions;
-        nets = new InspoNetworks(spec, o, AgentNetworkOptions.PerAgentMlp(options.Hidden), device, init);
-        (pi, mu, muMinus, q, qTarget, logAlpha) = (nets.Pi, nets.Mu, nets.MuMinus, nets.Q, nets.QTarget, nets.LogAlpha);
-        (piOpt, muOpt, qOpt, alphaOpt) = (nets.PiOpt, nets.MuOpt, nets.QOpt, nets.AlphaOpt);
     }
-
-    public string Name => "inspo";
-    public InspoOptions Options => o;
-    object IHasOptions.Options => o;
-    public IReadOnlyList<(string Name, nn.Module Module)> Modules => nets.Modules;
-    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers => nets.Optimizers;
-
-    /// <summary>Current α (fixed, or exp(log α) when auto-tuned).</summary>
-    public double Alpha => o.AlphaAuto ? Math.Exp(logAlpha.Value.item<float>()) : o.Alpha;
-
-    long currentStep;
-
-    /// <summary>The NaN guard inside a round: a later agent's resampling would fail on a NaN ρ before the
-    /// trainer sees the losses, so each loss is checked as soon as it is known.</summary>
-    double Checked(string name, double value) => InSPO.Training.TrainingDivergedException.ThrowIfNotFinite(name, currentStep, value);
-
-    public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator) =>
-        (currentStep = step) < o.BehaviourSteps
-            ? BehaviourStep(data, generator)
-            : Round(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generator);
 
     // ------------------------------------------------------------------ phase 1: μⁱ and μ^{-i}
 
-    IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator)
+    protected override IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator)
     {
         var b = data.SampleTransitions(o.BatchSize, generator);
         var losses = new List<KeyValuePair<string, double>>();
@@ -90,7 +55,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
 
     // ------------------------------------------------------------------ phase 2: one round of sequential updates
 
-    IReadOnlyList<KeyValuePair<string, double>> Round(long t, long total, DeviceEpisodeBuffer data, Generator generator)
+    protected override IReadOnlyList<KeyValuePair<string, double>> Round(long t, long total, DeviceEpisodeBuffer data, Generator generator)
     {
         double alpha = Alpha, beta = o.BetaAt(t, total);
         var losses = new List<KeyValuePair<string, double>>();
@@ -221,8 +186,7 @@ public sealed class Inspo : IOfflineLearner, IHasOptions
     Tensor LogPi(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(pi, i, obs, avail);
     Tensor LogMu(int i, Tensor obs, Tensor avail) => MaskedCategorical.AgentLogProbs(mu, i, obs, avail);
 
-    public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden) =>
+    public override (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden) =>
         (MaskedCategorical.JointProbabilities(pi, observations, available), null);
 
-    public void Dispose() => nets.Dispose();
 }

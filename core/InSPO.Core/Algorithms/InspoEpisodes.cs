@@ -29,49 +29,15 @@ namespace InSPO.Algorithms;
 /// CFCQL data (Done = terminated or truncated, as every offline learner here); the target's E_{a'∼π} uses agent i's
 /// current policy at τⁱ_{t+1} from the same unroll; gradients clipped at <see cref="InspoOptions.GradClip"/>.
 /// </summary>
-public sealed class InspoEpisodes : IOfflineLearner, IHasOptions
+public sealed class InspoEpisodes : InspoLearner
 {
-    readonly InspoOptions o;
-    readonly int N, A;
-    readonly Device device;
-    readonly AgentNetwork pi, mu, q, qTarget;
-    readonly AutoregressiveBehaviour[] muMinus;
-    readonly LogAlpha logAlpha;
-    readonly optim.Optimizer[] piOpt, muOpt, qOpt;
-    readonly optim.Optimizer alphaOpt;
-    readonly InspoNetworks nets;
-
-    public InspoEpisodes(EnvSpec spec, InspoOptions options, Device device, Generator init)
+    public InspoEpisodes(EnvSpec spec, InspoOptions options, Device device, Generator init) : base(spec, options, AgentNetworkOptions.PerAgentRecurrent(), device, init)
     {
-        o = options;
-        this.device = device;
-        N = spec.Agents;
-        A = spec.Actions;
-        nets = new InspoNetworks(spec, o, AgentNetworkOptions.PerAgentRecurrent(), device, init);
-        (pi, mu, muMinus, q, qTarget, logAlpha) = (nets.Pi, nets.Mu, nets.MuMinus, nets.Q, nets.QTarget, nets.LogAlpha);
-        (piOpt, muOpt, qOpt, alphaOpt) = (nets.PiOpt, nets.MuOpt, nets.QOpt, nets.AlphaOpt);
     }
-
-    public string Name => "inspo";
-    public InspoOptions Options => o;
-    object IHasOptions.Options => o;
-    public IReadOnlyList<(string Name, nn.Module Module)> Modules => nets.Modules;
-    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers => nets.Optimizers;
-
-    /// <summary>Current α (fixed, or exp(log α) when auto-tuned).</summary>
-    public double Alpha => o.AlphaAuto ? Math.Exp(logAlpha.Value.item<float>()) : o.Alpha;
-
-    long currentStep;
-    double Checked(string name, double value) => InSPO.Training.TrainingDivergedException.ThrowIfNotFinite(name, currentStep, value);
-
-    public IReadOnlyList<KeyValuePair<string, double>> Step(long step, long totalSteps, DeviceEpisodeBuffer data, Generator generator) =>
-        (currentStep = step) < o.BehaviourSteps
-            ? BehaviourStep(data, generator)
-            : Round(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generator);
 
     // ------------------------------------------------------------------ phase 1: μⁱ and μ^{-i}
 
-    IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator)
+    protected override IReadOnlyList<KeyValuePair<string, double>> BehaviourStep(DeviceEpisodeBuffer data, Generator generator)
     {
         var b = data.SampleEpisodes(o.EpisodeBatch, generator);
         var steps = EpisodeSteps.Of(b);
@@ -103,7 +69,7 @@ public sealed class InspoEpisodes : IOfflineLearner, IHasOptions
 
     // ------------------------------------------------------------------ phase 2: one round of sequential updates
 
-    IReadOnlyList<KeyValuePair<string, double>> Round(long t, long total, DeviceEpisodeBuffer data, Generator generator)
+    protected override IReadOnlyList<KeyValuePair<string, double>> Round(long t, long total, DeviceEpisodeBuffer data, Generator generator)
     {
         double alpha = Alpha, beta = o.BetaAt(t, total);
         var losses = new List<KeyValuePair<string, double>>();
@@ -265,10 +231,9 @@ public sealed class InspoEpisodes : IOfflineLearner, IHasOptions
         return LogProbs(pi, b);
     }
 
-    public Tensor? InitialState(long episodes) => pi.InitialState(episodes, device);
+    public override Tensor? InitialState(long episodes) => pi.InitialState(episodes, device);
 
-    public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
+    public override (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
         => MaskedCategorical.RecurrentStep(pi, observations, available, lastActions, hidden);
 
-    public void Dispose() => nets.Dispose();
 }

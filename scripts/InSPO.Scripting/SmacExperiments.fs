@@ -66,9 +66,17 @@ let mapOf (env: string) = env.Substring(env.IndexOf ':' + 1)
 /// What every SMAC-lite table script starts with: the repository root's experiment settings (profile, runs and
 /// reports folders from the environment), and the maps of <paramref name="defaults"/> (or INSPO_SMAC_MAPS) whose
 /// tiers exist after collecting the missing ones.
+/// A bad INSPO_SMAC_MAPS or INSPO_SMAC_TIERS ends the script with one line naming it and exit code 2 (bad input).
 let prepare (root: string) (defaults: string list) =
     let probe = Experiment.experiment "smac" "smac:2s3z" [] [] |> Experiment.withEnvironment root
-    probe, ensureTiers root probe.RunsRoot.Value probe.Profile (mapsOr defaults)
+    let maps = mapsOr defaults
+    let problem =
+        match maps |> List.filter (fun m -> not (List.contains m allMaps)) with
+        | [] -> (try selectedTiers () |> ignore; None with ex -> Some ex.Message)
+        | bad -> Some(sprintf "INSPO_SMAC_MAPS: unknown map %s (known: %s)" (String.Join(", ", bad)) (String.Join(", ", allMaps)))
+    match problem with
+    | Some message -> eprintfn "inspo: %s" message; exit 2
+    | None -> probe, ensureTiers root probe.RunsRoot.Value probe.Profile maps
 
 /// An experiment on a map's four tiers (win rate, the table's value on SMAC).
 let onTiers (probe: Experiment.Experiment) name map algorithms =

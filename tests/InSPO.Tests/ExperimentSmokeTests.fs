@@ -209,6 +209,16 @@ let tests =
             for algo in [ "bc"; "omar"; "cfcql"; "omiga"; "inspo" ] do Expect.stringContains bench (sprintf " %s |" algo) (algo + " timed")
             Expect.stringContains bench "Table 4 at the quick profile" "the projection"
         }
+        test "a SMAC-lite table script refuses an unknown map or tier with one line and exit 2, before any run" {
+            for variable, value, fragment in [ "INSPO_SMAC_MAPS", "5m_vs_7m", "unknown map 5m_vs_7m"; "INSPO_SMAC_TIERS", "hard", "unknown tier hard" ] do
+                let dir = TestPaths.scratchDir "smac_bad_input"
+                let environment = [ "INSPO_PROFILE", "smoke"; "INSPO_RUNS", Path.Combine(dir, "runs"); variable, value ]
+                let code, out, err = TestPaths.runDotnetWith environment dir [ "fsi"; Path.Combine(TestPaths.repoRoot, "experiments", "table4_smac.fsx") ]
+                Expect.equal code 2 (sprintf "exit code; stdout: %s stderr: %s" out err)
+                Expect.stringContains err fragment "the line names the problem"
+                Expect.equal (err.Trim().Split('\n').Length) 1 "one line"
+                Expect.isFalse (Directory.Exists(Path.Combine(dir, "runs"))) "nothing run or collected"
+        }
         test "bench_ensembles.fsx runs (smoke: a few steps per algorithm)" {
             let dir = TestPaths.scratchDir "bench_ensembles"
             let code, out, err = runSmoke "bench_ensembles" dir

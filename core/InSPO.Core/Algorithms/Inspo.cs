@@ -84,8 +84,7 @@ public sealed class Inspo : InspoLearner
             using (no_grad())
             {
                 var source = o.Sequential ? logPiNow : logPiOld;
-                var logPiMinus = Enumerable.Range(0, N).Where(j => j != i).Select(j => source[j]).Aggregate(zeros_like(logMuMinus[i]), (s, x) => s + x);
-                rho = InspoObjectives.ImportanceRatio(logPiMinus, logMuMinus[i], N, o.RhoMax);
+                rho = InspoObjectives.ImportanceRatio(source, i, logMuMinus[i], o.RhoMax);
                 rhoMean += rho.mean().item<float>() / N;
             }
             double criticLoss = 0, cql = 0, policyLoss = 0;

@@ -12,9 +12,13 @@ namespace InSPO.Algorithms;
 public static class InspoObjectives
 {
     /// <summary>Eq. 23: ρ = (π^{-i}(a^{-i}) / μ^{-i}(a^{-i}|s, aⁱ))^{1/(N−1)}, the geometric mean over teammates, from
-    /// the teammates' summed log π and log μ^{-i}; clamped at <paramref name="rhoMax"/>. 1 for a single agent.</summary>
-    public static Tensor ImportanceRatio(Tensor logPiTeammates, Tensor logMuTeammates, int agents, double rhoMax)
+    /// every agent's log π at the rows (<paramref name="logPi"/>[j], agent <paramref name="agent"/>'s own ignored) and
+    /// μ^{-i}'s summed log-probabilities; clamped at <paramref name="rhoMax"/>. 1 for a single agent.</summary>
+    public static Tensor ImportanceRatio(IReadOnlyList<Tensor> logPi, int agent, Tensor logMuTeammates, double rhoMax)
     {
+        int agents = logPi.Count;
+        var logPiTeammates = Enumerable.Range(0, agents).Where(j => j != agent).Select(j => logPi[j])
+            .Aggregate(zeros_like(logMuTeammates), (sum, x) => sum + x);
         var logRho = agents > 1 ? (logPiTeammates - logMuTeammates) / (agents - 1) : zeros_like(logMuTeammates);
         return logRho.clamp_max(Math.Log(rhoMax)).exp();
     }

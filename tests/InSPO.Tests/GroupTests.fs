@@ -70,9 +70,9 @@ let tests =
                 | _ -> failtest "a group on a missing dataset must fail"
         }
     
-        test "BC and CFCQL ensembles: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
+        test "BC, CFCQL and InSPO ensembles: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
             let specOf env dataset algo seed root = RunSpec(env, dataset, algo, seed, "smoke", "cpu", null, root)
-            for algo in [ "bc"; "cfcql" ] do
+            for algo in [ "bc"; "cfcql"; "inspo" ] do
                 for env, dataset in [ "xor", "b"; "mne", "imbalanced" ] do
                     let group = RunGroup(specOf env dataset algo 0 (TestPaths.scratchDir "ensemble-group"), [ 0; 1; 2 ])
                     let members = GroupRunner.Run(group, RunControl())
@@ -85,14 +85,14 @@ let tests =
                         Expect.floatClose { absolute = 1e-3; relative = 0.0 } r.Metrics["return"] single.Metrics["return"] (cell + ": return")
                         let argmax (p: float[]) = Array.findIndex ((=) (Array.max p)) p
                         Expect.equal (Array.map argmax r.FinalPolicy) (Array.map argmax single.FinalPolicy) (cell + ": the same final joint action")
-            let spec env dataset seed root = specOf env dataset "bc" seed root
-            // killed at step 30, then resumed: the same records as the uninterrupted group
-            let killedRoot = TestPaths.scratchDir "ensemble-killed"
-            let killed = RunGroup(spec "xor" "b" 0 killedRoot, [ 0; 1; 2 ])
-            Expect.throwsT<RunInterruptedException> (fun () -> GroupRunner.Run(killed, RunControl(StopAfter = 30L)) |> ignore) "stopped"
-            let resumed = GroupRunner.Run(killed, RunControl(Resume = true))
-            let whole = GroupRunner.Run(RunGroup(spec "xor" "b" 0 (TestPaths.scratchDir "ensemble-whole"), [ 0; 1; 2 ]), RunControl())
-            for (struct (_, a, _)), (struct (_, b, _)) in Seq.zip resumed whole do
-                Expect.equal (nonNull a).FinalPolicy (nonNull b).FinalPolicy "bit-identical after resuming"
+            // killed at step 30 (InSPO: in its rounds, semi-greedy order), then resumed: the same records as the uninterrupted group
+            for algo, hyper in [ "bc", null; "inspo", readOnlyDict [ "order", 2.0 ] ] do
+                let spec seed root = RunSpec("xor", "b", algo, seed, "smoke", "cpu", hyper, root)
+                let killed = RunGroup(spec 0 (TestPaths.scratchDir "ensemble-killed"), [ 0; 1; 2 ])
+                Expect.throwsT<RunInterruptedException> (fun () -> GroupRunner.Run(killed, RunControl(StopAfter = 30L)) |> ignore) "stopped"
+                let resumed = GroupRunner.Run(killed, RunControl(Resume = true))
+                let whole = GroupRunner.Run(RunGroup(spec 0 (TestPaths.scratchDir "ensemble-whole"), [ 0; 1; 2 ]), RunControl())
+                for (struct (_, a, _)), (struct (_, b, _)) in Seq.zip resumed whole do
+                    Expect.equal (nonNull a).FinalPolicy (nonNull b).FinalPolicy (algo + ": bit-identical after resuming")
         }
     ]

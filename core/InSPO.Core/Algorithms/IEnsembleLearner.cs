@@ -40,6 +40,10 @@ public static class Ensembles
             case "cfcql":
                 // the ensemble batches the feed-forward learner only; SMAC-lite's recurrent one trains seed after seed
                 return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new CfcqlEnsemble(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, inits);
+            case "inspo":
+                if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return null;   // the recurrent learner trains seed after seed
+                var inspo = InspoOptions.For(spec.Name, hyper, profile);
+                return InspoEnsemble.Supports(inspo) ? new InspoEnsemble(spec, inspo, device, inits) : null;
             case "bc":
                 var options = BehaviourCloningOptions.For(spec, hyper, profile);
                 return BehaviourCloningEnsemble.Supports(options) ? new BehaviourCloningEnsemble(spec, options, device, inits) : null;

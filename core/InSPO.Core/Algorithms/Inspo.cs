@@ -16,6 +16,13 @@ public sealed class LogAlpha : nn.Module
         Value = new Parameter(tensor(Math.Log(alpha), float32));
         RegisterComponents();
     }
+
+    /// <summary>One log α per member of a seed ensemble, each starting at log <paramref name="alpha"/>.</summary>
+    public LogAlpha(double alpha, long members, Device device) : base("log_alpha")
+    {
+        Value = new Parameter(full(members, Math.Log(alpha), dtype: float32, device: device));
+        RegisterComponents();
+    }
 }
 
 /// <summary>

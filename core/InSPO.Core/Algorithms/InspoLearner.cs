@@ -69,6 +69,10 @@ public abstract class InspoLearner : IOfflineLearner, IHasOptions
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
     public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 
+    /// <summary>The networks, from which a seed ensemble (<see cref="InspoEnsemble"/>) copies its members' initial weights.</summary>
+    internal (AgentNetwork Pi, AgentNetwork Mu, AgentNetwork Q, AgentNetwork QTarget, AutoregressiveBehaviour[] MuMinus) Networks =>
+        (pi, mu, q, qTarget, muMinus);
+
     /// <summary>Current α (fixed, or exp(log α) when auto-tuned).</summary>
     public double Alpha => o.AlphaAuto ? Math.Exp(logAlpha.Value.item<float>()) : o.Alpha;
 

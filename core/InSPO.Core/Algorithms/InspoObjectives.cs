@@ -6,8 +6,10 @@ namespace InSPO.Algorithms;
 /// <summary>
 /// The equations of the practical InSPO (SPEC 3) on rows of transitions, shared by the feed-forward learner
 /// (<see cref="Inspo"/>: policies on observations) and the recurrent one (<see cref="InspoEpisodes"/>: policies
-/// unrolled over episodes, then gathered at the rows). Every argument is agent i's: log-probabilities K × A,
-/// critic values K × A, actions K (int64), availability K × A (bool).
+/// unrolled over episodes, then gathered at the rows) and by the seed ensemble (<see cref="InspoEnsemble"/>: a leading
+/// member dimension S on every argument, α one value per member, S × 1). Every argument is agent i's:
+/// log-probabilities K × A, critic values K × A, actions K (int64), availability K × A (bool); batch means are over
+/// the last row dimension, so an ensemble gets one per member.
 /// </summary>
 public static class InspoObjectives
 {
@@ -23,14 +25,31 @@ public static class InspoObjectives
         return logRho.clamp_max(Math.Log(rhoMax)).exp();
     }
 
+    /// <summary>Eq. 23 for rows whose agent differs (a seed ensemble's members each update their own agent in a slot):
+    /// <paramref name="logPi"/> … × N (every agent's log π at the rows), <paramref name="agent"/> … (int64), the
+    /// teammates' sum taken by masking the agent's own column.</summary>
+    public static Tensor ImportanceRatio(Tensor logPi, Tensor agent, Tensor logMuTeammates, double rhoMax)
+    {
+        long agents = logPi.shape[^1];
+        if (agents == 1) return ones_like(logMuTeammates);
+        var self = nn.functional.one_hot(agent, agents).to_type(ScalarType.Bool).expand_as(logPi);
+        var logPiTeammates = logPi.masked_fill(self, 0).sum(-1);
+        return ((logPiTeammates - logMuTeammates) / (agents - 1)).clamp_max(Math.Log(rhoMax)).exp();
+    }
+
     /// <summary>Eq. 24's target y = r + γ(1−done)[E_{a'∼π} Q̄(s',a') − α KL(π(·|o')‖μ(·|o')) + β H(π(·|o'))].</summary>
     public static Tensor CriticTarget(Tensor rewards, Tensor done, double gamma, Tensor logPiNext, Tensor logMuNext, Tensor qTargetNext,
-                                      double alpha, double beta)
+                                      double alpha, double beta) =>
+        CriticTarget(rewards, done, gamma, logPiNext, logMuNext, qTargetNext, Scalar(alpha), beta);
+
+    /// <summary>Eq. 24's target with α per member (S × 1, rows S × K).</summary>
+    public static Tensor CriticTarget(Tensor rewards, Tensor done, double gamma, Tensor logPiNext, Tensor logMuNext, Tensor qTargetNext,
+                                      Tensor alpha, double beta)
     {
         var piNext = logPiNext.exp();
-        var qNext = (piNext * qTargetNext).sum(1);
-        var kl = (piNext * (logPiNext - logMuNext)).sum(1);
-        var entropy = -(piNext * logPiNext).sum(1);
+        var qNext = (piNext * qTargetNext).sum(-1);
+        var kl = (piNext * (logPiNext - logMuNext)).sum(-1);
+        var entropy = -(piNext * logPiNext).sum(-1);
         return rewards + gamma * (1 - done) * (qNext - alpha * kl + beta * entropy);
     }
 
@@ -38,23 +57,30 @@ public static class InspoObjectives
     /// over available actions, each a batch mean.</summary>
     public static (Tensor Td, Tensor Cql) CriticTerms(Tensor qAll, Tensor actions, Tensor y, Tensor available, Tensor muProbs)
     {
-        var td = (MaskedCategorical.Pick(qAll, actions) - y).pow(2).mean();
-        var cql = (qAll.masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(1) - (muProbs * qAll).sum(1)).mean();
+        var td = (MaskedCategorical.Pick(qAll, actions) - y).pow(2).mean(new long[] { -1 });
+        var cql = (qAll.masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(-1) - (muProbs * qAll).sum(-1)).mean(new long[] { -1 });
         return (td, cql);
     }
 
     /// <summary>Eq. 20's weight on log π(aⁱ|·) (no gradient): A = Q̄(s,aⁱ) − E_{a∼π} Q̄(s,a), then
     /// min(exp((A − β log μ(aⁱ)) / (α+β)), max).</summary>
-    public static Tensor PolicyWeight(Tensor qBar, Tensor piProbs, Tensor actions, Tensor logMuA, double alpha, double beta, double max)
+    public static Tensor PolicyWeight(Tensor qBar, Tensor piProbs, Tensor actions, Tensor logMuA, double alpha, double beta, double max) =>
+        PolicyWeight(qBar, piProbs, actions, logMuA, Scalar(alpha), beta, max);
+
+    /// <summary>Eq. 20's weight with α per member (S × 1, rows S × K).</summary>
+    public static Tensor PolicyWeight(Tensor qBar, Tensor piProbs, Tensor actions, Tensor logMuA, Tensor alpha, double beta, double max)
     {
-        var advantage = MaskedCategorical.Pick(qBar, actions) - (piProbs * qBar).sum(1);
+        var advantage = MaskedCategorical.Pick(qBar, actions) - (piProbs * qBar).sum(-1);
         return ClippedWeight(advantage, logMuA, alpha, beta, max);
     }
 
     /// <summary>Eq. 20's weight exp((A − β log μ)/(α+β)), clipped at <paramref name="max"/>. The exponent is
     /// clamped at log max before exponentiating, which is the same as min(exp(·), max) without overflow.</summary>
-    public static Tensor ClippedWeight(Tensor advantage, Tensor logMu, double alpha, double beta, double max) =>
+    public static Tensor ClippedWeight(Tensor advantage, Tensor logMu, Tensor alpha, double beta, double max) =>
         ((advantage - beta * logMu) / (alpha + beta)).clamp_max(Math.Log(max)).exp().clamp_max(max);
+
+    /// <summary>α as a 0-dimensional tensor, so one formula serves a single run and an ensemble.</summary>
+    static Tensor Scalar(double alpha) => tensor((float)alpha);
 
     /// <summary>KL(π‖μ) per row from log-probabilities (masked actions contribute 0).</summary>
     public static Tensor Kl(Tensor logPi, Tensor logMu) => (logPi.exp() * (logPi - logMu)).sum(-1);

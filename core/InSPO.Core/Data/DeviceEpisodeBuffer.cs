@@ -33,6 +33,21 @@ public sealed record TransitionBatch(
         NextObservations.index_select(0, rows), NextStates.index_select(0, rows), NextAvailable.index_select(0, rows),
         Terminated.index_select(0, rows));
 
+    /// <summary>Rows per member of a stacked batch (<see cref="Stack"/>): <paramref name="rows"/> S × R (int64, indices
+    /// into each member's own K rows) → a stacked batch of S × R rows.</summary>
+    public TransitionBatch SelectPerMember(Tensor rows)
+    {
+        long members = rows.shape[0], k = Rewards.shape[1];
+        var flat = (rows + arange(members, device: rows.device).unsqueeze(1) * k).flatten();
+        Tensor Of(Tensor field)
+        {
+            var picked = field.flatten(0, 1).index_select(0, flat);
+            return picked.view(new[] { members, rows.shape[1] }.Concat(field.shape[2..]).ToArray());
+        }
+        return new(Of(Observations), Of(States), Of(Actions), Of(Available), Of(Rewards), Of(Done),
+            Of(NextObservations), Of(NextStates), Of(NextAvailable), Of(Terminated));
+    }
+
     /// <summary>One batch per member of a seed ensemble, stacked: every tensor gains a leading member dimension S.</summary>
     public static TransitionBatch Stack(IReadOnlyList<TransitionBatch> members)
     {

@@ -41,6 +41,15 @@ public sealed class EnsembleLinear : nn.Module<Tensor, Tensor>
         return y.view(shape[..^1].Append(weight.shape[2]).ToArray());
     }
 
+    /// <summary>Chosen members on their own inputs: <paramref name="rows"/> R member indices (int64), x R × … × in →
+    /// R × … × out. Gradients reach only the chosen members' slices.</summary>
+    public Tensor ForwardRows(Tensor rows, Tensor x)
+    {
+        var shape = x.shape;
+        var y = bmm(x.reshape(shape[0], -1, shape[^1]), weight.index_select(0, rows)) + bias.index_select(0, rows);
+        return y.view(shape[..^1].Append(weight.shape[2]).ToArray());
+    }
+
     /// <summary>Member k alone: … × in → … × out (one seed's policy in evaluation).</summary>
     public Tensor ForwardMember(int k, Tensor x) => x.matmul(weight[k]) + bias[k].squeeze(0);
 

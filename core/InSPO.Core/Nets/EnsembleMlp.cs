@@ -25,6 +25,10 @@ public sealed class EnsembleMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) =>
         fc3.forward(nn.functional.relu(fc2.forward(nn.functional.relu(fc1.forward(x)))));
 
+    /// <summary>Chosen members (<see cref="EnsembleLinear.ForwardRows"/>): rows R (int64), x R × … × in → R × … × out.</summary>
+    public Tensor ForwardRows(Tensor rows, Tensor x) =>
+        fc3.ForwardRows(rows, nn.functional.relu(fc2.ForwardRows(rows, nn.functional.relu(fc1.ForwardRows(rows, x)))));
+
     /// <summary>Member k alone: … × in → … × out.</summary>
     public Tensor ForwardMember(int k, Tensor x) =>
         fc3.ForwardMember(k, nn.functional.relu(fc2.ForwardMember(k, nn.functional.relu(fc1.ForwardMember(k, x)))));

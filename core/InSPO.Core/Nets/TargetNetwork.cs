@@ -14,6 +14,15 @@ public static class TargetNetwork
             t.mul_(1 - tau).add_(s, alpha: tau);
     }
 
+    /// <summary>Polyak averaging of chosen ensemble members only (<paramref name="rows"/> member indices, int64; every
+    /// parameter has the member dimension first): the others have not been trained this step and keep their targets.</summary>
+    public static void PolyakRows(nn.Module target, nn.Module online, Tensor rows, double tau)
+    {
+        using var _ = no_grad();
+        foreach (var (t, s) in target.parameters().Zip(online.parameters()))
+            t.index_copy_(0, rows, t.index_select(0, rows).mul_(1 - tau).add_(s.index_select(0, rows), alpha: tau));
+    }
+
     /// <summary>A hard copy θ̄ ← θ (a periodic target sync, or the start of Polyak averaging).</summary>
     public static void Copy(nn.Module target, nn.Module online)
     {

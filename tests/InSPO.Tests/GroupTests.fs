@@ -70,9 +70,9 @@ let tests =
                 | _ -> failtest "a group on a missing dataset must fail"
         }
     
-        test "BC, CFCQL and InSPO ensembles: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
+        test "BC, CFCQL, InSPO, OMAR and OMIGA ensembles: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
             let specOf env dataset algo seed root = RunSpec(env, dataset, algo, seed, "smoke", "cpu", null, root)
-            for algo in [ "bc"; "cfcql"; "inspo" ] do
+            for algo in [ "bc"; "cfcql"; "inspo"; "omar"; "omiga" ] do
                 for env, dataset in [ "xor", "b"; "mne", "imbalanced" ] do
                     let group = RunGroup(specOf env dataset algo 0 (TestPaths.scratchDir "ensemble-group"), [ 0; 1; 2 ])
                     let members = GroupRunner.Run(group, RunControl())

@@ -44,6 +44,13 @@ public static class Ensembles
                 if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return null;   // the recurrent learner trains seed after seed
                 var inspo = InspoOptions.For(spec.Name, hyper, profile);
                 return InspoEnsemble.Supports(inspo) ? new InspoEnsemble(spec, inspo, device, inits) : null;
+            case "omar":
+                // OMAR on SMAC-lite is the recurrent episode learner; games and Bridge use the transition learner
+                return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new OmarEnsemble(spec, OmarOptions.For(spec.Name, hyper, profile), device, inits);
+            case "omiga":
+                if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return null;
+                var omiga = OmigaOptions.For(spec, hyper, profile);
+                return OmigaEnsemble.Supports(omiga) ? new OmigaEnsemble(spec, omiga, device, inits) : null;
             case "bc":
                 var options = BehaviourCloningOptions.For(spec, hyper, profile);
                 return BehaviourCloningEnsemble.Supports(options) ? new BehaviourCloningEnsemble(spec, options, device, inits) : null;

@@ -77,6 +77,9 @@ public sealed class Omar : IOfflineLearner, IHasOptions
         Optimizers = Enumerable.Range(0, N).SelectMany(i => new[] { ($"pi{i}", piOpt[i]), ($"q{i}", qOpt[i]) }).ToArray();
     }
 
+    /// <summary>The networks, from which a seed ensemble (<see cref="OmarEnsemble"/>) copies its members' initial weights.</summary>
+    internal (AgentNetwork Pi, AgentNetwork PiTarget, AgentNetwork Q, AgentNetwork QTarget) Networks => (pi, piTarget, q, qTarget);
+
     public string Name => "omar";
     public OmarOptions Options => o;
     object IHasOptions.Options => o;
@@ -154,7 +157,7 @@ public sealed class Omar : IOfflineLearner, IHasOptions
     /// <summary>OMAR's regression target with discrete actions: the one-hot of argmax_a Q(a) over the available
     /// actions (<paramref name="q"/> K × A, <paramref name="available"/> K × A bool, at least one true per row).</summary>
     public static Tensor BestActionTarget(Tensor q, Tensor available) =>
-        nn.functional.one_hot(q.masked_fill(available.logical_not(), float.NegativeInfinity).argmax(1), q.shape[1]).to_type(q.dtype);
+        nn.functional.one_hot(q.masked_fill(available.logical_not(), float.NegativeInfinity).argmax(-1), q.shape[^1]).to_type(q.dtype);
 
     static Tensor CriticInput(Tensor states, Tensor observations, int i) => cat(new[] { states, observations.select(1, i) }, 1);
 

@@ -92,6 +92,10 @@ public sealed class Omiga : IOfflineLearner, IHasOptions
         Optimizers = new (string, optim.Optimizer)[] { ("pi", piOpt), ("q", qOpt), ("v", vOpt) };
     }
 
+    /// <summary>The networks, from which a seed ensemble (<see cref="OmigaEnsemble"/>) copies its members' initial weights.</summary>
+    internal (AgentNetwork Pi, AgentNetwork Q, AgentNetwork QTarget, AgentNetwork V, AgentNetwork VTarget, OmigaMixer Mixer, OmigaMixer MixerTarget) Networks =>
+        (pi, q, qTarget, v, vTarget, mixer, mixerTarget);
+
     public string Name => "omiga";
     public OmigaOptions Options => o;
     object IHasOptions.Options => o;

@@ -31,9 +31,33 @@ public sealed class OmigaMixer : nn.Module<Tensor, (Tensor Weights, Tensor Bias)
     }
 
     /// <summary>Σᵢ wᵢ(s) valuesᵢ + b(s): <paramref name="values"/> K × N → K.</summary>
-    public Tensor Mix(Tensor values, Tensor states)
+    public Tensor Mix(Tensor values, Tensor states) => Combine(forward(states), values);
+
+    /// <summary>Σᵢ wᵢ valuesᵢ + b over the last (agent) dimension, for any leading dimensions.</summary>
+    internal static Tensor Combine((Tensor Weights, Tensor Bias) mixing, Tensor values) => (mixing.Weights * values).sum(-1) + mixing.Bias;
+
+    /// <summary>The three layers in order (an ensemble copies its members' weights from them).</summary>
+    internal Linear[] Layers => new[] { embed, weights, bias };
+}
+
+/// <summary>OMIGA's mixer (<see cref="OmigaMixer"/>) of S seeds at once: states S × K × state → w S × K × N, b S × K.</summary>
+public sealed class EnsembleOmigaMixer : nn.Module<Tensor, (Tensor Weights, Tensor Bias)>
+{
+    readonly EnsembleLinear embed, weights, bias;
+
+    public EnsembleOmigaMixer(string name, IReadOnlyList<OmigaMixer> members, Device device) : base(name)
     {
-        var (w, b) = forward(states);
-        return (w * values).sum(1) + b;
+        EnsembleLinear Layer(int l, string layer) => new(layer, members.Select(m => m.Layers[l]).ToArray(), device);
+        (embed, weights, bias) = (Layer(0, "embed"), Layer(1, "weights"), Layer(2, "bias"));
+        RegisterComponents();
     }
+
+    public override (Tensor Weights, Tensor Bias) forward(Tensor states)
+    {
+        var x = nn.functional.relu(embed.forward(states));
+        return (weights.forward(x).abs(), bias.forward(x).squeeze(-1));
+    }
+
+    /// <summary>Per member: values S × K × N → S × K.</summary>
+    public Tensor Mix(Tensor values, Tensor states) => OmigaMixer.Combine(forward(states), values);
 }

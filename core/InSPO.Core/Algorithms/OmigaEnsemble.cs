@@ -1,0 +1,141 @@
+using InSPO.Actors;
+using InSPO.Data;
+using InSPO.Envs;
+using InSPO.Nets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace InSPO.Algorithms;
+
+/// <summary>
+/// OMIGA (<see cref="Omiga"/>: the losses and every choice are in its header) for S seeds at once, where its networks
+/// are per agent on the observation (games and Bridge): agent i's π, Q, Q̄, V, V̄ of the S members are one
+/// <see cref="EnsembleMlp"/> each, the mixers <see cref="EnsembleOmigaMixer"/>s; each member draws its own batch, each
+/// loss is a mean over the member's own batch and the sum over members is minimised, so Adam (elementwise) moves
+/// each member as its own would. Per member: the gradient clip (<see cref="EnsembleLinear.ClipGradNorm"/>) and the
+/// V loss's stabiliser m (the maximum of zᵢ over its own batch). Targets are averaged for every member at once, as
+/// every member averages at every step.
+/// </summary>
+public sealed class OmigaEnsemble : IEnsembleLearner
+{
+    readonly OmigaOptions o;
+    readonly int N, A;
+    readonly EnsembleMlp[] pi, q, qTarget, v, vTarget;
+    readonly EnsembleOmigaMixer mixer, mixerTarget;
+    readonly optim.Optimizer piOpt, qOpt, vOpt;
+
+    /// <summary>Per-agent feed-forward networks without agent id: the games' and Bridge's OMIGA.</summary>
+    public static bool Supports(OmigaOptions options) =>
+        options.Network is not { } n || (!n.Recurrent && !n.Shared && !n.AgentId && !n.LastAction);
+
+    public OmigaEnsemble(EnvSpec spec, OmigaOptions options, Device device, IReadOnlyList<Generator> inits)
+    {
+        if (!Supports(options)) throw new ArgumentException("the OMIGA ensemble takes per-agent feed-forward networks only");
+        o = options;
+        N = spec.Agents;
+        A = spec.Actions;
+        Members = inits.Count;
+        // Each member's single learner, built from its own generator, draws the weights its single run starts from.
+        var singles = inits.Select(g => new Omiga(spec, options, CPU, g)).ToArray();
+        EnsembleMlp[] PerAgent(string name, Func<Omiga, AgentNetwork> net) => Enumerable.Range(0, N)
+            .Select(i => new EnsembleMlp($"{name}{i}", singles.Select(s => (Mlp)net(s).Member(i)).ToArray(), device)).ToArray();
+        pi = PerAgent("pi", s => s.Networks.Pi);
+        q = PerAgent("q", s => s.Networks.Q);
+        qTarget = PerAgent("q_target", s => s.Networks.QTarget);
+        v = PerAgent("v", s => s.Networks.V);
+        vTarget = PerAgent("v_target", s => s.Networks.VTarget);
+        mixer = new EnsembleOmigaMixer("mixer", singles.Select(s => s.Networks.Mixer).ToArray(), device);
+        mixerTarget = new EnsembleOmigaMixer("mixer_target", singles.Select(s => s.Networks.MixerTarget).ToArray(), device);
+        foreach (var s in singles) s.Dispose();
+        foreach (var p in qTarget.Concat(vTarget).SelectMany(t => t.parameters()).Concat(mixerTarget.parameters())) p.requires_grad = false;
+        piOpt = optim.Adam(PiParameters(), o.LearningRate);
+        qOpt = optim.Adam(QParameters(), o.LearningRate);
+        vOpt = optim.Adam(VParameters(), o.LearningRate);
+
+        var modules = new List<(string, nn.Module)>();
+        for (int i = 0; i < N; i++)
+            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi[i]), ($"q{i}", q[i]), ($"q_target{i}", qTarget[i]), ($"v{i}", v[i]), ($"v_target{i}", vTarget[i]) });
+        modules.Add(("mixer", mixer));
+        modules.Add(("mixer_target", mixerTarget));
+        Modules = modules;
+        Optimizers = new (string, optim.Optimizer)[] { ("pi", piOpt), ("q", qOpt), ("v", vOpt) };
+    }
+
+    public string Name => "omiga";
+    public int Members { get; }
+    public object Options => o;
+    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
+    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
+
+    IEnumerable<TorchSharp.Modules.Parameter> PiParameters() => pi.SelectMany(n => n.parameters());
+    IEnumerable<TorchSharp.Modules.Parameter> QParameters() => q.SelectMany(n => n.parameters()).Concat(mixer.parameters());
+    IEnumerable<TorchSharp.Modules.Parameter> VParameters() => v.SelectMany(n => n.parameters());
+
+    public IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+                                                                           IReadOnlyList<Generator> generators)
+    {
+        var b = TransitionBatch.Stack(Enumerable.Range(0, Members).Select(k => data[k].SampleTransitions(o.BatchSize, generators[k])).ToArray());
+        Tensor wBar, qBar, y, weight;
+        using (no_grad())
+        {
+            (wBar, _) = mixerTarget.forward(b.States);                                             // w̄(s), S × K × N
+            qBar = MaskedCategorical.Pick(AgentValues(qTarget, b.Observations), b.Actions);         // Q̄ⁱ(oⁱ, aⁱ_D)
+            var vNext = mixerTarget.Mix(StateValues(vTarget, b.NextObservations), b.NextStates);    // V̄_tot(s'), S × K
+            y = b.Rewards + o.Gamma * (1 - b.Done) * vNext;
+            weight = Omiga.Residual(wBar, qBar, StateValues(v, b.Observations), o.Alpha).exp();    // exp(zᵢ)
+        }
+
+        // policy: −E Σᵢ exp(zᵢ) log πⁱ(aⁱ_D|oⁱ), per member
+        var logPi = stack(Enumerable.Range(0, N).Select(i => MaskedCategorical.Pick(
+            MaskedCategorical.LogProbs(pi[i].forward(b.Observations.select(2, i)), b.Available.select(2, i)), b.Actions.select(2, i))).ToArray(), 2);
+        var piLoss = -(weight * logPi).sum(2).mean(new long[] { 1 });
+        Update(piOpt, piLoss, PiParameters());
+
+        // Q and mixer: (Q_tot(s, a_D) − y)²
+        var qTot = mixer.Mix(MaskedCategorical.Pick(AgentValues(q, b.Observations), b.Actions), b.States);
+        var qLoss = (qTot - y).pow(2).mean(new long[] { 1 });
+        Update(qOpt, qLoss, QParameters());
+
+        // V: exp(zᵢ − m) + exp(−m) w̄ᵢ Vⁱ / α, m the member's own maximum of z
+        var values = StateValues(v, b.Observations);
+        var z = Omiga.Residual(wBar, qBar, values, o.Alpha);
+        var m = z.amax(new long[] { 1, 2 }).clamp_min(-1.0).detach().view(Members, 1, 1);
+        var vLoss = ((z - m).exp() + (-m).exp() * wBar * values / o.Alpha).sum(2).mean(new long[] { 1 });
+        Update(vOpt, vLoss, VParameters());
+
+        for (int i = 0; i < N; i++)
+        {
+            TargetNetwork.Polyak(qTarget[i], q[i], o.Tau);
+            TargetNetwork.Polyak(vTarget[i], v[i], o.Tau);
+        }
+        TargetNetwork.Polyak(mixerTarget, mixer, o.Tau);
+        return Ensembles.PerMember(Members, ("loss/policy", piLoss), ("loss/q", qLoss), ("loss/v", vLoss),
+            ("train/weight_max", weight.amax(new long[] { 1, 2 })), ("train/q_tot", qTot.mean(new long[] { 1 })));
+    }
+
+    void Update(optim.Optimizer optimizer, Tensor perMemberLoss, IEnumerable<TorchSharp.Modules.Parameter> parameters)
+    {
+        optimizer.zero_grad();
+        perMemberLoss.sum().backward();
+        EnsembleLinear.ClipGradNorm(parameters, Members, o.GradClip);
+        optimizer.step();
+    }
+
+    /// <summary>Qⁱ(oⁱ, ·) of every agent and member: S × K × N × A.</summary>
+    Tensor AgentValues(EnsembleMlp[] nets, Tensor observations) =>
+        stack(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(2, i))).ToArray(), 2);
+
+    /// <summary>Vⁱ(oⁱ): S × K × N.</summary>
+    Tensor StateValues(EnsembleMlp[] nets, Tensor observations) =>
+        cat(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(2, i))).ToArray(), 2);
+
+    /// <summary>Member k's stochastic per-agent policy πⁱ(·|oⁱ).</summary>
+    public IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
+        stack(Enumerable.Range(0, N).Select(i => MaskedCategorical.LogProbs(pi[i].ForwardMember(k, observations.select(1, i)),
+            available.select(1, i)).exp()).ToArray(), 1));
+
+    public void Dispose()
+    {
+        foreach (var m in Modules) m.Module.Dispose();
+    }
+}

@@ -13,7 +13,7 @@ namespace InSPO.Algorithms;
 /// batch, and the loss summed over members — each member's Eq. 21 loss, a mean over its batch — is minimised by one
 /// Adam per agent over the stacked weights, which updates each member exactly as its own Adam would.
 /// </summary>
-public sealed class BehaviourCloningEnsemble : IEnsembleLearner
+public sealed class BehaviourCloningEnsemble : EnsembleLearner
 {
     readonly BehaviourCloningOptions options;
     readonly EnsembleMlp[] policies;
@@ -24,32 +24,25 @@ public sealed class BehaviourCloningEnsemble : IEnsembleLearner
     public static bool Supports(BehaviourCloningOptions o) =>
         !o.Network.Recurrent && !o.Network.Shared && !o.Network.AgentId && !o.Network.LastAction;
 
-    public BehaviourCloningEnsemble(EnvSpec spec, BehaviourCloningOptions options, Device device, IReadOnlyList<Generator> inits)
+    public BehaviourCloningEnsemble(EnvSpec spec, BehaviourCloningOptions options, Device device, IReadOnlyList<Generator> inits) : base("bc", options, inits.Count)
     {
         if (!Supports(options)) throw new ArgumentException("the BC ensemble takes per-agent feed-forward policies only");
         this.options = options;
         agents = spec.Agents;
         // Each member's single learner, built from its own generator, draws the weights its single run starts from.
         var singles = inits.Select(g => new BehaviourCloning(spec, options, CPU, g)).ToArray();
-        policies = Enumerable.Range(0, agents)
-            .Select(i => new EnsembleMlp($"pi{i}", singles.Select(s => (Mlp)s.Policy.Member(i)).ToArray(), device)).ToArray();
+        policies = Ensembles.PerAgent("pi", singles, s => s.Policy, agents, device);
         foreach (var s in singles) s.Dispose();
         optimizers = policies.Select(p => (optim.Optimizer)optim.Adam(p.parameters(), options.LearningRate)).ToArray();
         Modules = policies.Select((p, i) => ($"pi{i}", (nn.Module)p)).ToArray();
         Optimizers = optimizers.Select((o, i) => ($"pi{i}", o)).ToArray();
-        Members = inits.Count;
     }
 
-    public string Name => "bc";
-    public int Members { get; }
-    public object Options => options;
-    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
-    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 
-    public IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+    public override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                            IReadOnlyList<Generator> generators)
     {
-        var b = TransitionBatch.Stack(Enumerable.Range(0, Members).Select(k => data[k].SampleTransitions(options.BatchSize, generators[k])).ToArray());
+        var b = Ensembles.DrawTransitions(data, generators, options.BatchSize);
         var (observations, available, actions) = (b.Observations, b.Available, b.Actions);   // S × B × N × O, S × B × N × A, S × B × N
         var perAgent = new Tensor[agents];
         for (int i = 0; i < agents; i++)
@@ -66,12 +59,8 @@ public sealed class BehaviourCloningEnsemble : IEnsembleLearner
     }
 
     /// <summary>Member k's stochastic per-agent policies.</summary>
-    public IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
+    public override IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
         stack(Enumerable.Range(0, agents).Select(i =>
             MaskedCategorical.LogProbs(policies[i].ForwardMember(k, observations.select(1, i)), available.select(1, i)).exp()).ToArray(), 1));
 
-    public void Dispose()
-    {
-        foreach (var p in policies) p.Dispose();
-    }
 }

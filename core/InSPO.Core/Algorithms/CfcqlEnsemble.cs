@@ -14,7 +14,7 @@ namespace InSPO.Algorithms;
 /// backward. Gradient clipping is per member (its own norm over its Q networks and mixer); targets are copied for
 /// every member at once, as every member copies at the same step.
 /// </summary>
-public sealed class CfcqlEnsemble : IEnsembleLearner
+public sealed class CfcqlEnsemble : EnsembleLearner
 {
     readonly CfcqlOptions o;
     readonly int N, A;
@@ -22,16 +22,14 @@ public sealed class CfcqlEnsemble : IEnsembleLearner
     readonly EnsembleMonotoneMixer mixer, mixerTarget;
     readonly optim.Optimizer qOpt, betaOpt;
 
-    public CfcqlEnsemble(EnvSpec spec, CfcqlOptions options, Device device, IReadOnlyList<Generator> inits)
+    public CfcqlEnsemble(EnvSpec spec, CfcqlOptions options, Device device, IReadOnlyList<Generator> inits) : base("cfcql", options, inits.Count)
     {
         o = options;
         N = spec.Agents;
         A = spec.Actions;
-        Members = inits.Count;
         // Each member's single learner, built from its own generator, draws the weights its single run starts from.
         var singles = inits.Select(g => new Cfcql(spec, options, CPU, g)).ToArray();
-        EnsembleMlp[] PerAgent(string name, Func<Cfcql, AgentNetwork> net) => Enumerable.Range(0, N)
-            .Select(i => new EnsembleMlp($"{name}{i}", singles.Select(s => (Mlp)net(s).Member(i)).ToArray(), device)).ToArray();
+        EnsembleMlp[] PerAgent(string name, Func<Cfcql, AgentNetwork> net) => Ensembles.PerAgent(name, singles, net, N, device);
         q = PerAgent("q", s => s.Networks.Q);
         qTarget = PerAgent("q_target", s => s.Networks.QTarget);
         beta = PerAgent("beta", s => s.Networks.Beta);
@@ -51,18 +49,13 @@ public sealed class CfcqlEnsemble : IEnsembleLearner
         Optimizers = new (string, optim.Optimizer)[] { ("q", qOpt), ("beta", betaOpt) };
     }
 
-    public string Name => "cfcql";
-    public int Members { get; }
-    public object Options => o;
-    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
-    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 
     IEnumerable<TorchSharp.Modules.Parameter> QParameters() => q.SelectMany(n => n.parameters()).Concat(mixer.parameters());
 
-    public IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+    public override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                            IReadOnlyList<Generator> generators)
     {
-        var b = TransitionBatch.Stack(Enumerable.Range(0, Members).Select(k => data[k].SampleTransitions(o.BatchSize, generators[k])).ToArray());
+        var b = Ensembles.DrawTransitions(data, generators, o.BatchSize);
         return step < o.BehaviourSteps ? BehaviourStep(b) : QStep(step - o.BehaviourSteps, b);
     }
 
@@ -137,15 +130,11 @@ public sealed class CfcqlEnsemble : IEnsembleLearner
     Tensor LogBeta(int i, Tensor obs, Tensor avail) => MaskedCategorical.LogProbs(beta[i].forward(obs.select(2, i)), avail.select(2, i));
 
     /// <summary>Member k's greedy per-agent execution: one-hot argmax over available actions of Qⁱ(oⁱ, ·).</summary>
-    public IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
+    public override IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
     {
         var values = stack(Enumerable.Range(0, N).Select(i => q[i].ForwardMember(k, observations.select(1, i))).ToArray(), 1)
             .masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit);
         return nn.functional.one_hot(values.argmax(-1), A).to_type(float32);
     });
 
-    public void Dispose()
-    {
-        foreach (var m in Modules) m.Module.Dispose();
-    }
 }

@@ -1,6 +1,8 @@
 using InSPO.Actors;
 using InSPO.Data;
 using InSPO.Envs;
+using InSPO.Nets;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace InSPO.Algorithms;
@@ -25,6 +27,27 @@ public interface IEnsembleLearner : ICheckpointable, IDisposable
 
     /// <summary>The options record of each member (all equal: a group shares its hyperparameters).</summary>
     object Options { get; }
+}
+
+/// <summary>What every seed ensemble shares: its name, member count and options, the modules and optimisers its
+/// checkpoint saves (set by the constructor), and disposing them.</summary>
+public abstract class EnsembleLearner(string name, object options, int members) : IEnsembleLearner
+{
+    public string Name => name;
+    public int Members => members;
+    public object Options => options;
+    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; protected init; } = Array.Empty<(string, nn.Module)>();
+    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; protected init; } = Array.Empty<(string, optim.Optimizer)>();
+
+    public abstract IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+                                                                                    IReadOnlyList<Generator> generators);
+
+    public abstract IDecentralisedPolicy Member(int k);
+
+    public void Dispose()
+    {
+        foreach (var m in Modules) m.Module.Dispose();
+    }
 }
 
 /// <summary>Builds ensembles by algorithm name, where the algorithm has one for the environment's networks.</summary>
@@ -58,6 +81,17 @@ public static class Ensembles
                 return null;
         }
     }
+
+    /// <summary>Agent i's network of every member as one <see cref="EnsembleMlp"/> per agent, named
+    /// <c>{name}{i}</c>: <paramref name="singles"/> are the members' single learners (their weights are copied).</summary>
+    public static EnsembleMlp[] PerAgent<T>(string name, IReadOnlyList<T> singles, Func<T, AgentNetwork> net, int agents, Device device) =>
+        Enumerable.Range(0, agents)
+            .Select(i => new EnsembleMlp($"{name}{i}", singles.Select(s => (Mlp)net(s).Member(i)).ToArray(), device)).ToArray();
+
+    /// <summary>Member k's transitions from its own dataset and generator (the call its single run makes), stacked:
+    /// every tensor S × <paramref name="count"/> × ….</summary>
+    public static TransitionBatch DrawTransitions(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators, long count) =>
+        TransitionBatch.Stack(Enumerable.Range(0, data.Count).Select(k => data[k].SampleTransitions(count, generators[k])).ToArray());
 
     /// <summary>Named per-member values (each a tensor of S) read back from the device at once → one list of
     /// losses per member, in the order given.</summary>

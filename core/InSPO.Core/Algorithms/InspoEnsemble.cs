@@ -26,7 +26,7 @@ namespace InSPO.Algorithms;
 /// Dataset-level resampling (<see cref="ResampleScope.Dataset"/>: members' datasets differ in size) is not batched;
 /// such groups train seed after seed.
 /// </summary>
-public sealed class InspoEnsemble : IEnsembleLearner
+public sealed class InspoEnsemble : EnsembleLearner
 {
     readonly InspoOptions o;
     readonly int N, A, S;
@@ -39,7 +39,7 @@ public sealed class InspoEnsemble : IEnsembleLearner
 
     public static bool Supports(InspoOptions options) => options.Resample == ResampleScope.Batch;
 
-    public InspoEnsemble(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
+    public InspoEnsemble(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits) : base("inspo", options, inits.Count)
     {
         if (!Supports(options)) throw new ArgumentException("the InSPO ensemble resamples within each member's batch only");
         o = options;
@@ -71,13 +71,8 @@ public sealed class InspoEnsemble : IEnsembleLearner
         Optimizers = new (string, optim.Optimizer)[] { ("mu", muOpt), ("log_alpha", alphaOpt) };
     }
 
-    public string Name => "inspo";
-    public int Members => S;
-    public object Options => o;
-    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
-    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 
-    public IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+    public override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                            IReadOnlyList<Generator> generators) =>
         step < o.BehaviourSteps
             ? BehaviourStep(data, generators)
@@ -87,7 +82,7 @@ public sealed class InspoEnsemble : IEnsembleLearner
 
     IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> BehaviourStep(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators)
     {
-        var b = Draw(data, generators, o.BatchSize);
+        var b = Ensembles.DrawTransitions(data, generators, o.BatchSize);
         // Eq. 21 per member and agent: −E_D log μⁱ(aⁱ|oⁱ); Eq. 22: −E_D Σ_{j≠i} log μ^{-i}(aʲ | s, aⁱ, a^{<j})
         var muLoss = -MaskedCategorical.Pick(AllAgents(mu, b.Observations, b.Available), b.Actions).mean(new long[] { 1 });   // S × N
         var teamLoss = N > 1
@@ -107,7 +102,7 @@ public sealed class InspoEnsemble : IEnsembleLearner
         double beta = o.BetaAt(t, total);
         Tensor alpha;
         using (no_grad()) alpha = (o.AlphaAuto ? logAlpha.Value.exp() : full(S, o.Alpha, device: memberIndex.device)).view(S, 1);
-        var pool = Draw(data, generators, (long)o.BatchSize * o.InnerSteps);
+        var pool = Ensembles.DrawTransitions(data, generators, (long)o.BatchSize * o.InnerSteps);
         long k = pool.Rewards.shape[1];
 
         // log πʲ(aʲ_D|oʲ) of every agent on each member's pool (S × K × N): OLD now, NEW columns as agents are updated.
@@ -248,10 +243,6 @@ public sealed class InspoEnsemble : IEnsembleLearner
             InspoObjectives.SemiGreedyScore(values[s].select(1, i), probs[s].select(1, i), b.Actions[s].select(1, i))).ToArray()).ToArray();
     }
 
-    /// <summary>Member s's batch from its own dataset and generator, stacked: S × K rows.</summary>
-    static TransitionBatch Draw(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators, long count) =>
-        TransitionBatch.Stack(Enumerable.Range(0, data.Count).Select(s => data[s].SampleTransitions(count, generators[s])).ToArray());
-
     /// <summary>Masked log-probabilities of chosen rows of a role ensemble: inputs S × K × O, availability S × K × A.</summary>
     static Tensor LogProbs(EnsembleMlp net, Tensor rows, Tensor observations, Tensor available) =>
         MaskedCategorical.LogProbs(net.ForwardRows(rows, observations), available);
@@ -288,12 +279,8 @@ public sealed class InspoEnsemble : IEnsembleLearner
     }
 
     /// <summary>Member k's decentralised policy: πⁱ(·|oⁱ) of its rows, every agent.</summary>
-    public IDecentralisedPolicy Member(int member) => Ensembles.MemberPolicy((observations, available) =>
+    public override IDecentralisedPolicy Member(int member) => Ensembles.MemberPolicy((observations, available) =>
         stack(Enumerable.Range(0, N).Select(j => MaskedCategorical.LogProbs(pi.ForwardMember(j * S + member, observations.select(1, j)),
             available.select(1, j)).exp()).ToArray(), 1));
 
-    public void Dispose()
-    {
-        foreach (var m in Modules) m.Module.Dispose();
-    }
 }

@@ -14,23 +14,21 @@ namespace InSPO.Algorithms;
 /// each member's losses (means over its own batch), with each member's gradient clipped on its own norm
 /// (<see cref="EnsembleLinear.ClipGradNorm"/>); targets are averaged for every member at once.
 /// </summary>
-public sealed class OmarEnsemble : IEnsembleLearner
+public sealed class OmarEnsemble : EnsembleLearner
 {
     readonly OmarOptions o;
     readonly int N, A;
     readonly EnsembleMlp[] pi, piTarget, q, qTarget;
     readonly optim.Optimizer[] piOpt, qOpt;
 
-    public OmarEnsemble(EnvSpec spec, OmarOptions options, Device device, IReadOnlyList<Generator> inits)
+    public OmarEnsemble(EnvSpec spec, OmarOptions options, Device device, IReadOnlyList<Generator> inits) : base("omar", options, inits.Count)
     {
         o = options;
         N = spec.Agents;
         A = spec.Actions;
-        Members = inits.Count;
         // Each member's single learner, built from its own generator, draws the weights its single run starts from.
         var singles = inits.Select(g => new Omar(spec, options, CPU, g)).ToArray();
-        EnsembleMlp[] PerAgent(string name, Func<Omar, AgentNetwork> net) => Enumerable.Range(0, N)
-            .Select(i => new EnsembleMlp($"{name}{i}", singles.Select(s => (Mlp)net(s).Member(i)).ToArray(), device)).ToArray();
+        EnsembleMlp[] PerAgent(string name, Func<Omar, AgentNetwork> net) => Ensembles.PerAgent(name, singles, net, N, device);
         pi = PerAgent("pi", s => s.Networks.Pi);
         piTarget = PerAgent("pi_target", s => s.Networks.PiTarget);
         q = PerAgent("q", s => s.Networks.Q);
@@ -44,16 +42,11 @@ public sealed class OmarEnsemble : IEnsembleLearner
         Optimizers = Enumerable.Range(0, N).SelectMany(i => new[] { ($"pi{i}", piOpt[i]), ($"q{i}", qOpt[i]) }).ToArray();
     }
 
-    public string Name => "omar";
-    public int Members { get; }
-    public object Options => o;
-    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
-    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 
-    public IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+    public override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                            IReadOnlyList<Generator> generators)
     {
-        var b = TransitionBatch.Stack(Enumerable.Range(0, Members).Select(k => data[k].SampleTransitions(o.BatchSize, generators[k])).ToArray());
+        var b = Ensembles.DrawTransitions(data, generators, o.BatchSize);
         var values = new List<(string, Tensor)>();
         for (int i = 0; i < N; i++)
         {
@@ -119,12 +112,8 @@ public sealed class OmarEnsemble : IEnsembleLearner
     static Tensor CriticInput(Tensor states, Tensor observations, int i) => cat(new[] { states, observations.select(2, i) }, -1);
 
     /// <summary>Member k's stochastic per-agent policy πⁱ(·|oⁱ).</summary>
-    public IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
+    public override IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
         stack(Enumerable.Range(0, N).Select(i => MaskedCategorical.LogProbs(pi[i].ForwardMember(k, observations.select(1, i)),
             available.select(1, i)).exp()).ToArray(), 1));
 
-    public void Dispose()
-    {
-        foreach (var m in Modules) m.Module.Dispose();
-    }
 }

@@ -16,7 +16,7 @@ namespace InSPO.Algorithms;
 /// V loss's stabiliser m (the maximum of zᵢ over its own batch). Targets are averaged for every member at once, as
 /// every member averages at every step.
 /// </summary>
-public sealed class OmigaEnsemble : IEnsembleLearner
+public sealed class OmigaEnsemble : EnsembleLearner
 {
     readonly OmigaOptions o;
     readonly int N, A;
@@ -28,17 +28,15 @@ public sealed class OmigaEnsemble : IEnsembleLearner
     public static bool Supports(OmigaOptions options) =>
         options.Network is not { } n || (!n.Recurrent && !n.Shared && !n.AgentId && !n.LastAction);
 
-    public OmigaEnsemble(EnvSpec spec, OmigaOptions options, Device device, IReadOnlyList<Generator> inits)
+    public OmigaEnsemble(EnvSpec spec, OmigaOptions options, Device device, IReadOnlyList<Generator> inits) : base("omiga", options, inits.Count)
     {
         if (!Supports(options)) throw new ArgumentException("the OMIGA ensemble takes per-agent feed-forward networks only");
         o = options;
         N = spec.Agents;
         A = spec.Actions;
-        Members = inits.Count;
         // Each member's single learner, built from its own generator, draws the weights its single run starts from.
         var singles = inits.Select(g => new Omiga(spec, options, CPU, g)).ToArray();
-        EnsembleMlp[] PerAgent(string name, Func<Omiga, AgentNetwork> net) => Enumerable.Range(0, N)
-            .Select(i => new EnsembleMlp($"{name}{i}", singles.Select(s => (Mlp)net(s).Member(i)).ToArray(), device)).ToArray();
+        EnsembleMlp[] PerAgent(string name, Func<Omiga, AgentNetwork> net) => Ensembles.PerAgent(name, singles, net, N, device);
         pi = PerAgent("pi", s => s.Networks.Pi);
         q = PerAgent("q", s => s.Networks.Q);
         qTarget = PerAgent("q_target", s => s.Networks.QTarget);
@@ -61,20 +59,15 @@ public sealed class OmigaEnsemble : IEnsembleLearner
         Optimizers = new (string, optim.Optimizer)[] { ("pi", piOpt), ("q", qOpt), ("v", vOpt) };
     }
 
-    public string Name => "omiga";
-    public int Members { get; }
-    public object Options => o;
-    public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
-    public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 
     IEnumerable<TorchSharp.Modules.Parameter> PiParameters() => pi.SelectMany(n => n.parameters());
     IEnumerable<TorchSharp.Modules.Parameter> QParameters() => q.SelectMany(n => n.parameters()).Concat(mixer.parameters());
     IEnumerable<TorchSharp.Modules.Parameter> VParameters() => v.SelectMany(n => n.parameters());
 
-    public IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
+    public override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                            IReadOnlyList<Generator> generators)
     {
-        var b = TransitionBatch.Stack(Enumerable.Range(0, Members).Select(k => data[k].SampleTransitions(o.BatchSize, generators[k])).ToArray());
+        var b = Ensembles.DrawTransitions(data, generators, o.BatchSize);
         Tensor wBar, qBar, y, weight;
         using (no_grad())
         {
@@ -130,12 +123,8 @@ public sealed class OmigaEnsemble : IEnsembleLearner
         cat(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(2, i))).ToArray(), 2);
 
     /// <summary>Member k's stochastic per-agent policy πⁱ(·|oⁱ).</summary>
-    public IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
+    public override IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
         stack(Enumerable.Range(0, N).Select(i => MaskedCategorical.LogProbs(pi[i].ForwardMember(k, observations.select(1, i)),
             available.select(1, i)).exp()).ToArray(), 1));
 
-    public void Dispose()
-    {
-        foreach (var m in Modules) m.Module.Dispose();
-    }
 }

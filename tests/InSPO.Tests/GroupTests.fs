@@ -70,9 +70,9 @@ let tests =
                 | _ -> failtest "a group on a missing dataset must fail"
         }
     
-        test "BC, CFCQL, InSPO, OMAR and OMIGA ensembles: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
+        test "every algorithm's ensemble on games: member k reproduces the single run of seed k, and a killed group resumes bit-identically" {
             let specOf env dataset algo seed root = RunSpec(env, dataset, algo, seed, "smoke", "cpu", null, root)
-            for algo in [ "bc"; "cfcql"; "inspo"; "omar"; "omiga" ] do
+            for algo in [ "bc"; "cfcql"; "inspo"; "omar"; "omiga"; "alberdice" ] do
                 for env, dataset in [ "xor", "b"; "mne", "imbalanced" ] do
                     let group = RunGroup(specOf env dataset algo 0 (TestPaths.scratchDir "ensemble-group"), [ 0; 1; 2 ])
                     let members = GroupRunner.Run(group, RunControl())
@@ -85,8 +85,8 @@ let tests =
                         Expect.floatClose { absolute = 1e-3; relative = 0.0 } r.Metrics["return"] single.Metrics["return"] (cell + ": return")
                         let argmax (p: float[]) = Array.findIndex ((=) (Array.max p)) p
                         Expect.equal (Array.map argmax r.FinalPolicy) (Array.map argmax single.FinalPolicy) (cell + ": the same final joint action")
-            // killed at step 30 (InSPO: in its rounds, semi-greedy order), then resumed: the same records as the uninterrupted group
-            for algo, hyper in [ "bc", null; "inspo", readOnlyDict [ "order", 2.0 ] ] do
+            // killed at step 30 (InSPO: in its rounds, semi-greedy order; AlberDICE: its absorbing-state data rebuilt), then resumed: the same records as the uninterrupted group
+            for algo, hyper in [ "bc", null; "inspo", readOnlyDict [ "order", 2.0 ]; "alberdice", null ] do
                 let spec seed root = RunSpec("xor", "b", algo, seed, "smoke", "cpu", hyper, root)
                 let killed = RunGroup(spec 0 (TestPaths.scratchDir "ensemble-killed"), [ 0; 1; 2 ])
                 Expect.throwsT<RunInterruptedException> (fun () -> GroupRunner.Run(killed, RunControl(StopAfter = 30L)) |> ignore) "stopped"

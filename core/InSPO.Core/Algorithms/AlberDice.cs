@@ -111,6 +111,10 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
         Optimizers = Enumerable.Range(0, N).SelectMany(i => new[] { ($"pi{i}", piOpt[i]), ($"pi_data{i}", dataOpt[i]), ($"nu{i}", nuOpt[i]), ($"e{i}", eOpt[i]) }).ToArray();
     }
 
+    /// <summary>The networks, from which a seed ensemble (<see cref="AlberDiceEnsemble"/>) copies its members' initial weights.</summary>
+    internal (AgentNetwork Pi, AgentNetwork PiData, AgentNetwork Nu, AgentNetwork E, AutoregressiveBehaviour[] MuMinus) Networks =>
+        (pi, piData, nu, e, muMinus);
+
     public string Name => "alberdice";
     public AlberDiceOptions Options => o;
     object IHasOptions.Options => o;
@@ -280,7 +284,12 @@ public sealed class AlberDice : IOfflineLearner, IHasOptions
     /// (1 − γ)·mean ν, for resampled residuals <paramref name="residuals"/> (K), the batch's mean ratio ρ̄ and ν on the
     /// batch's states <paramref name="nuStates"/>.</summary>
     public static Tensor NuDual(Tensor residuals, double rhoMean, Tensor nuStates, double alpha, double gamma) =>
-        alpha * (residuals / alpha + Math.Log(rhoMean) - Math.Log(residuals.shape[0])).logsumexp(0) + (1 - gamma) * nuStates.mean();
+        NuDual(residuals, tensor((float)Math.Log(rhoMean)), nuStates, alpha, gamma);
+
+    /// <summary>"ν dual" over the last dimension, log ρ̄ as a tensor (a seed ensemble: residuals S × K, log ρ̄ S × 1,
+    /// ν S × K → S).</summary>
+    public static Tensor NuDual(Tensor residuals, Tensor logRhoMean, Tensor nuStates, double alpha, double gamma) =>
+        alpha * (residuals / alpha + logRhoMean - Math.Log(residuals.shape[^1])).logsumexp(-1) + (1 - gamma) * nuStates.mean(new long[] { -1 });
 
     /// <summary>E‖∇_s νⁱ(s̃)‖² at s̃ = ε s_a + (1 − ε) s_b: s_a the batch's first half, s_b its second half permuted.</summary>
     Tensor GradientPenalty(int i, Tensor states, Generator generator)

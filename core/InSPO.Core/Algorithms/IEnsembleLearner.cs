@@ -44,7 +44,7 @@ public abstract class EnsembleLearner(string name, object options, int members) 
 
     public abstract IDecentralisedPolicy Member(int k);
 
-    public void Dispose()
+    public virtual void Dispose()
     {
         foreach (var m in Modules) m.Module.Dispose();
     }
@@ -67,6 +67,8 @@ public static class Ensembles
                 if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return null;   // the recurrent learner trains seed after seed
                 var inspo = InspoOptions.For(spec.Name, hyper, profile);
                 return InspoEnsemble.Supports(inspo) ? new InspoEnsemble(spec, inspo, device, inits) : null;
+            case "alberdice":
+                return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new AlberDiceEnsemble(spec, AlberDiceOptions.For(spec.Name, hyper, profile), device, inits);
             case "omar":
                 // OMAR on SMAC-lite is the recurrent episode learner; games and Bridge use the transition learner
                 return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new OmarEnsemble(spec, OmarOptions.For(spec.Name, hyper, profile), device, inits);

@@ -151,10 +151,11 @@ public sealed class AlberDiceEnsemble : EnsembleLearner
             var piLoss = (-(probs * eBar).sum(-1) + alpha * klData).mean(new long[] { 1 });
             Minimise(piOpt[i], piLoss);
 
-            values.AddRange(new[] { ($"loss/nu{i}", nuLoss.detach()), ($"loss/gp{i}", gp.detach()), ($"loss/e{i}", fit.detach()),
-                ($"loss/e_cql{i}", cql.detach()), ($"loss/policy{i}", piLoss.detach()) });
-            var perMember = Ensembles.PerMember(Members, values.ToArray());
-            if (perMember.Any(l => l.Any(v => !double.IsFinite(v.Value)))) return perMember;   // the group runner names the seed
+            var agentLosses = new[] { ($"loss/nu{i}", nuLoss.detach()), ($"loss/gp{i}", gp.detach()), ($"loss/e{i}", fit.detach()),
+                ($"loss/e_cql{i}", cql.detach()), ($"loss/policy{i}", piLoss.detach()) };
+            values.AddRange(agentLosses);
+            // one read of this agent's losses; a non-finite one ends the step (the group runner names the seed)
+            if (!stack(agentLosses.Select(v => v.Item2).ToArray()).isfinite().all().item<bool>()) return Ensembles.PerMember(Members, values.ToArray());
         }
         var rhoValues = tensor(rhoMean.Select(x => (float)x).ToArray());
         values.Add(("train/rho_mean", rhoValues));

@@ -64,6 +64,7 @@ public sealed class BehaviourCloning : IOfflineLearner, IHasOptions
     }
 
     public string Name => "bc";
+    public BehaviourCloningOptions Options => options;
     object IHasOptions.Options => options;
 
     /// <summary>The policy networks (an ensemble copies its members' initial weights from them).</summary>

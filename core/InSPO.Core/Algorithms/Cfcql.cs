@@ -152,6 +152,17 @@ public sealed class Cfcql : IOfflineLearner, IHasOptions
         return mixed.masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit);
     }
 
+    /// <summary><see cref="Counterfactual(MonotoneMixer, Tensor, Tensor, Tensor, Tensor)"/> per member of a seed ensemble:
+    /// S × K × N × A from S × K × N × A values, S × K × N taken values and S × K × state.</summary>
+    public static Tensor Counterfactual(EnsembleMonotoneMixer mix, Tensor qAll, Tensor qTaken, Tensor states, Tensor available)
+    {
+        long s = qAll.shape[0], k = qAll.shape[1], n = qAll.shape[2], a = qAll.shape[3];
+        var self = eye(n, dtype: ScalarType.Bool, device: qAll.device).view(1, 1, n, 1, n);
+        var joint = where(self, qAll.unsqueeze(-1).expand(s, k, n, a, n), qTaken.view(s, k, 1, 1, n).expand(s, k, n, a, n));
+        var mixed = mix.Mix(joint.reshape(s, k, n * a, n), states).view(s, k, n, a);
+        return mixed.masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit);
+    }
+
     /// <summary>λ(s) = softmax_i(τ · KLᵢ), KLᵢ = Σ_{j available} (pᵢⱼ + 1e-5)(log(pᵢⱼ + 1e-5) − log(βᵢⱼ + 1e-5)),
     /// pᵢ = softmax_j of the counterfactual values (<paramref name="counterfactual"/> K × N × A, unavailable at
     /// −1e10), <paramref name="logBeta"/> K × N × A → K × N, rows summing to 1. τ = 0 gives 1/n.</summary>

@@ -87,7 +87,7 @@ public sealed class CfcqlEnsemble : EnsembleLearner
         var qTot = mixer.forward(qTaken, b.States);                                              // S × K
         var td = 0.5 * (qTot - y).pow(2).mean(new long[] { 1 });                                 // S
 
-        var cf = Counterfactual(qAll, qTaken, b.States, b.Available);                            // S × K × N × A
+        var cf = Cfcql.Counterfactual(mixer, qAll, qTaken, b.States, b.Available);                            // S × K × N × A
         var negative = cf.logsumexp(-1);                                                          // S × K × N
         Tensor lambda;
         using (no_grad())
@@ -104,17 +104,6 @@ public sealed class CfcqlEnsemble : EnsembleLearner
         if ((t + 1) % o.TargetUpdate == 0) SyncTargets();
         return Ensembles.PerMember(Members, ("loss/td", td), ("loss/cql", cql), ("train/q_tot", qTot.mean(new long[] { 1 })),
             ("train/lambda_max", lambda.max(-1).values.mean(new long[] { 1 })));
-    }
-
-    /// <summary><see cref="Cfcql.Counterfactual"/> per member: Q_tot(s, (j, a^{-i}_D)) for every agent i and action j,
-    /// S × K × N × A, unavailable (i, j) at −1e10.</summary>
-    Tensor Counterfactual(Tensor qAll, Tensor qTaken, Tensor states, Tensor available)
-    {
-        long s = qAll.shape[0], k = qAll.shape[1], n = qAll.shape[2], a = qAll.shape[3];
-        var self = eye(n, dtype: ScalarType.Bool, device: qAll.device).view(1, 1, n, 1, n);
-        var joint = where(self, qAll.unsqueeze(-1).expand(s, k, n, a, n), qTaken.view(s, k, 1, 1, n).expand(s, k, n, a, n));
-        var mixed = mixer.Mix(joint.reshape(s, k, n * a, n), states).view(s, k, n, a);
-        return mixed.masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit);
     }
 
     void SyncTargets()

@@ -82,6 +82,10 @@ public sealed class CfcqlEpisodes : IOfflineLearner, IHasOptions
         Optimizers = new (string, optim.Optimizer)[] { ("q", qOpt), ("beta", beta.Optimizers.Single().Optimizer) };
     }
 
+    /// <summary>The networks (an ensemble copies its members' initial weights from them).</summary>
+    internal (AgentNetwork Q, AgentNetwork QTarget, BehaviourCloning Beta, MonotoneMixer Mixer, MonotoneMixer MixerTarget) Networks =>
+        (q, qTarget, beta, mixer, mixerTarget);
+
     public string Name => "cfcql";
     public CfcqlOptions Options => o;
     object IHasOptions.Options => o;

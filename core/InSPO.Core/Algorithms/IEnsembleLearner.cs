@@ -61,8 +61,9 @@ public static class Ensembles
         switch (algorithm.ToLowerInvariant())
         {
             case "cfcql":
-                // the ensemble batches the feed-forward learner only; SMAC-lite's recurrent one trains seed after seed
-                return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new CfcqlEnsemble(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, inits);
+                return InSPO.Nets.AgentNetworks.IsSmac(spec)
+                    ? new CfcqlEpisodesEnsemble(spec, CfcqlOptions.ForEpisodes(hyper, profile), device, inits)
+                    : new CfcqlEnsemble(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, inits);
             case "inspo":
                 if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return null;   // the recurrent learner trains seed after seed
                 var inspo = InspoOptions.For(spec.Name, hyper, profile);
@@ -107,6 +108,29 @@ public static class Ensembles
     /// <summary>Member k of a feed-forward ensemble as a decentralised policy: <paramref name="act"/> maps the K × N × O
     /// observations and K × N × A availability to K × N × A probabilities, without gradient.</summary>
     public static IDecentralisedPolicy MemberPolicy(Func<Tensor, Tensor, Tensor> act) => new FeedForwardMember(act);
+
+    /// <summary>Member k of a recurrent ensemble as a decentralised policy: its own <paramref name="network"/> (copied out
+    /// of the ensemble, <see cref="EnsembleAgentNetwork.Member"/>) stepped through the episode, its outputs and the
+    /// K × N × A availability mapped to probabilities by <paramref name="act"/>, as the single learner's Act does.</summary>
+    public static IDecentralisedPolicy RecurrentMemberPolicy(AgentNetwork network, Device device, Func<Tensor, Tensor, Tensor> act) =>
+        new RecurrentMember(network, device, act);
+
+    sealed class RecurrentMember(AgentNetwork network, Device device, Func<Tensor, Tensor, Tensor> act) : IDecentralisedPolicy
+    {
+        public Tensor? InitialState(long episodes) => network.InitialState(episodes, device);
+
+        public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)
+        {
+            using var _ = no_grad();
+            var (outputs, next) = network.Step(observations, lastActions, hidden);
+            return (act(outputs, available), next);
+        }
+    }
+
+    /// <summary>Member k's episode batch from its own dataset and generator (the call its single run makes), the
+    /// members' batches stacked (<see cref="EpisodeBatch.Stack"/>): every tensor S × B × T × ….</summary>
+    public static EpisodeBatch DrawEpisodes(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators, long count) =>
+        EpisodeBatch.Stack(Enumerable.Range(0, data.Count).Select(k => data[k].SampleEpisodes(count, generators[k])).ToArray());
 
     sealed class FeedForwardMember(Func<Tensor, Tensor, Tensor> act) : IDecentralisedPolicy
     {

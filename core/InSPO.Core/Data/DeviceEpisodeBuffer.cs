@@ -73,11 +73,24 @@ public sealed record TransitionBatch(
 public sealed record EpisodeBatch(
     Tensor Observations, Tensor States, Tensor Actions, Tensor Available, Tensor Rewards, Tensor Terminated, Tensor Truncated, Tensor Filled)
 {
-    /// <summary>Episodes B.</summary>
-    public long Count => Filled.shape[0];
+    /// <summary>Episodes B (per member, in a stacked batch).</summary>
+    public long Count => Filled.shape[^2];
 
     /// <summary>Slots T (the longest episode's length + 1).</summary>
-    public long Slots => Filled.shape[1];
+    public long Slots => Filled.shape[^1];
+
+    /// <summary>Seed ensembles: the members' batches as one, every tensor S × B × T × …, each padded to the longest
+    /// batch's slots as the store pads an episode shorter than its batch's longest (zeros: unfilled, nothing
+    /// available, no reward). A recurrent unroll is causal, so a member's values at its own slots are unchanged.</summary>
+    public static EpisodeBatch Stack(IReadOnlyList<EpisodeBatch> batches)
+    {
+        long slots = batches.Max(b => b.Slots);
+        Tensor Pad(Tensor x) => x.shape[1] == slots ? x
+            : cat(new[] { x, zeros(new[] { x.shape[0], slots - x.shape[1] }.Concat(x.shape.Skip(2)).ToArray(), dtype: x.dtype, device: x.device) }, 1);
+        Tensor All(Func<EpisodeBatch, Tensor> field) => stack(batches.Select(b => Pad(field(b))).ToArray());
+        return new EpisodeBatch(All(b => b.Observations), All(b => b.States), All(b => b.Actions), All(b => b.Available), All(b => b.Rewards),
+            All(b => b.Terminated), All(b => b.Truncated), All(b => b.Filled));
+    }
 
     /// <summary>Episodes <paramref name="episodes"/> (int64 indices on the store's device) of an episode store with
     /// E × T1 × … tensors and per-episode <paramref name="lengths"/>, cut to the longest of them and moved by
@@ -91,9 +104,16 @@ public sealed record EpisodeBatch(
             Take(terminated), Take(truncated), Take(filled));
     }
 
-    /// <summary>Each agent's previous action, B × T × N (int64): −1 at t = 0 (PyMARL feeds zeros there).</summary>
-    public Tensor LastActions =>
-        cat(new[] { full(Count, 1, Actions.shape[2], -1L, dtype: int64, device: Actions.device), Actions.narrow(1, 0, Slots - 1) }, 1);
+    /// <summary>Each agent's previous action, B × T × N (int64; S × B × T × N when stacked): −1 at t = 0 (PyMARL feeds zeros there).</summary>
+    public Tensor LastActions
+    {
+        get
+        {
+            int time = (int)Filled.dim() - 1;   // B × T, or S × B × T when stacked
+            var first = Actions.narrow(time, 0, 1);
+            return cat(new[] { ones_like(first).neg(), Actions.narrow(time, 0, Slots - 1) }, time);
+        }
+    }
 }
 
 /// <summary>

@@ -86,8 +86,11 @@ public sealed class AgentNetwork : nn.Module
     public IEnumerable<(string Name, nn.Module Module)> NamedMembers(string prefix) =>
         Options.Shared ? [(prefix, members[0])] : members.Select((m, i) => ($"{prefix}{i}", m));
 
+    /// <summary>Features per agent before the extras, and actions per agent (the last-action one-hot's width).</summary>
+    internal (int Inputs, int Actions) Sizes => (inputs, actions);
+
     /// <summary>Agent i's input with the configured extras: x … × in, last action … (int64, −1 = none) → … × width.</summary>
-    Tensor Input(int agent, Tensor x, Tensor? lastAction)
+    internal Tensor Input(int agent, Tensor x, Tensor? lastAction)
     {
         if (!Options.LastAction && !Options.AgentId) return x;
         var parts = new List<Tensor> { x };

@@ -53,6 +53,14 @@ public sealed class EnsembleLinear : nn.Module<Tensor, Tensor>
     /// <summary>Member k alone: … × in → … × out (one seed's policy in evaluation).</summary>
     public Tensor ForwardMember(int k, Tensor x) => x.matmul(weight[k]) + bias[k].squeeze(0);
 
+    /// <summary>Writes member k's weights into <paramref name="layer"/> (an ordinary layer of the same shape).</summary>
+    public void CopyMemberTo(int k, Linear layer)
+    {
+        using var _ = no_grad();
+        layer.weight!.copy_(weight[k].t());
+        layer.bias!.copy_(bias[k].squeeze(0));
+    }
+
     /// <summary>Scales each member's gradients so that its own norm over <paramref name="parameters"/> is at most
     /// <paramref name="max"/> (clip_grad_norm_ of the single run, member by member). Every parameter has the
     /// member dimension first.</summary>

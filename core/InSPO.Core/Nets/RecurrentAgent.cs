@@ -38,6 +38,9 @@ public sealed class RecurrentAgent : nn.Module
     /// <summary>Units of the hidden state h.</summary>
     public long Hidden { get; }
 
+    /// <summary>The layers (an ensemble copies its members' weights from them, and back for evaluation).</summary>
+    internal (Linear Input, GRUCell Cell, Linear Output) Layers => (fc1, gru, fc2);
+
     /// <summary>One step: input K × in, hidden K × h → (outputs K × out, next hidden K × h).</summary>
     public (Tensor Outputs, Tensor Hidden) Step(Tensor input, Tensor hidden)
     {

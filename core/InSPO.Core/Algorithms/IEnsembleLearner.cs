@@ -65,8 +65,8 @@ public static class Ensembles
                     ? new CfcqlEpisodesEnsemble(spec, CfcqlOptions.ForEpisodes(hyper, profile), device, inits)
                     : new CfcqlEnsemble(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, inits);
             case "inspo":
-                if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return null;   // the recurrent learner trains seed after seed
                 var inspo = InspoOptions.For(spec.Name, hyper, profile);
+                if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return new InspoEpisodesEnsemble(spec, inspo, device, inits);
                 return InspoEnsemble.Supports(inspo) ? new InspoEnsemble(spec, inspo, device, inits) : null;
             case "alberdice":
                 return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new AlberDiceEnsemble(spec, AlberDiceOptions.For(spec.Name, hyper, profile), device, inits);

@@ -268,7 +268,7 @@ public sealed class InspoEnsemble : EnsembleLearner
     }
 
     /// <summary>True (and the members' losses so far completed with the non-finite ones) when a member's loss is not finite.</summary>
-    static bool Diverged(List<KeyValuePair<string, double>>[] losses, Tensor agents, params (string Name, float[] Values)[] values)
+    internal static bool Diverged(List<KeyValuePair<string, double>>[] losses, Tensor agents, params (string Name, float[] Values)[] values)
     {
         if (values.All(v => v.Values.All(float.IsFinite))) return false;
         var agent = agents.cpu().data<long>().ToArray();

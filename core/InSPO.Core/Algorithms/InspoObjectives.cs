@@ -54,13 +54,18 @@ public static class InspoObjectives
     }
 
     /// <summary>Eq. 24's two terms: the TD error (Q(s,aⁱ) − y)² and the CQL gap logsumexp_a Q(s,a) − E_{a∼μ} Q(s,a)
-    /// over available actions, each a batch mean.</summary>
-    public static (Tensor Td, Tensor Cql) CriticTerms(Tensor qAll, Tensor actions, Tensor y, Tensor available, Tensor muProbs)
+    /// over available actions, each a batch mean (or, with <paramref name="rowWeights"/>, Σ w · term over the rows: a
+    /// seed ensemble's members whose batches were padded to a common length).</summary>
+    public static (Tensor Td, Tensor Cql) CriticTerms(Tensor qAll, Tensor actions, Tensor y, Tensor available, Tensor muProbs, Tensor? rowWeights = null)
     {
-        var td = (MaskedCategorical.Pick(qAll, actions) - y).pow(2).mean(new long[] { -1 });
-        var cql = (qAll.masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(-1) - (muProbs * qAll).sum(-1)).mean(new long[] { -1 });
+        var td = BatchMean((MaskedCategorical.Pick(qAll, actions) - y).pow(2), rowWeights);
+        var cql = BatchMean(qAll.masked_fill(available.logical_not(), MaskedCategorical.MaskedLogit).logsumexp(-1) - (muProbs * qAll).sum(-1), rowWeights);
         return (td, cql);
     }
+
+    /// <summary>The mean over the last (row) dimension, or the weighted sum Σ w · x when weights are given.</summary>
+    public static Tensor BatchMean(Tensor perRow, Tensor? rowWeights) =>
+        rowWeights is null ? perRow.mean(new long[] { -1 }) : (perRow * rowWeights).sum(-1);
 
     /// <summary>Eq. 20's weight on log π(aⁱ|·) (no gradient): A = Q̄(s,aⁱ) − E_{a∼π} Q̄(s,a), then
     /// min(exp((A − β log μ(aⁱ)) / (α+β)), max).</summary>

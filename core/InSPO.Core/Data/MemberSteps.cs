@@ -27,6 +27,16 @@ public sealed record MemberSteps(Tensor Slots, Tensor Weights)
         return new MemberSteps(slots, weights);
     }
 
+    /// <summary>The successor slots (t + 1: every episode keeps its final slot), same weights.</summary>
+    public MemberSteps Next => new(Slots + 1, Weights);
+
+    /// <summary>Rows redrawn within each member's own rows: <paramref name="drawn"/> S × M indices into them (a member's
+    /// real rows drawn among its real rows, its padding anything), same weights.</summary>
+    public MemberSteps Select(Tensor drawn) => new(Slots.gather(1, drawn), Weights);
+
+    /// <summary>Each member's number of real rows Mₖ.</summary>
+    public long[] Counts => Weights.gt(0).sum(1).cpu().data<long>().ToArray();
+
     /// <summary>Rows per member: S × M.</summary>
     public long Count => Slots.shape[1];
 

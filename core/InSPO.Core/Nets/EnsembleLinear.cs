@@ -61,6 +61,25 @@ public sealed class EnsembleLinear : nn.Module<Tensor, Tensor>
         layer.bias!.copy_(bias[k].squeeze(0));
     }
 
+    /// <summary>Per-row gradient clipping where a row's parameters lie in several stacked groups (e.g. agent i of seed s
+    /// in a per-agent ensemble of N·S rows and seed s of agent i's teammate model, clipped together as the single run
+    /// clips μⁱ with μ^{-i}): every parameter of a group has its members first, and <c>RowOf</c> names the clip row of
+    /// each member (int64). Each of the <paramref name="rows"/> rows is scaled to a norm of at most <paramref name="max"/>.</summary>
+    public static void ClipGradNorm(IReadOnlyList<(IEnumerable<Tensor> Parameters, Tensor RowOf)> groups, long rows, double max)
+    {
+        using var _ = no_grad();
+        var parts = groups.Select(g => (Grads: g.Parameters.Select(p => p.grad).Where(x => x is not null).Select(x => x!).ToArray(), g.RowOf)).ToArray();
+        var first = parts.SelectMany(p => p.Grads).FirstOrDefault();
+        if (first is null) return;
+        var squared = zeros(rows, dtype: first.dtype, device: first.device);
+        foreach (var (grads, rowOf) in parts)
+            foreach (var g in grads) squared.index_add_(0, rowOf, g.pow(2).reshape(rowOf.shape[0], -1).sum(1), 1);
+        var scale = (full_like(squared, max) / (squared.sqrt() + 1e-6)).clamp_max(1.0);
+        foreach (var (grads, rowOf) in parts)
+            foreach (var g in grads)
+                g.mul_(scale.index_select(0, rowOf).view(new[] { rowOf.shape[0] }.Concat(Enumerable.Repeat(1L, (int)g.dim() - 1)).ToArray()));
+    }
+
     /// <summary>Scales each member's gradients so that its own norm over <paramref name="parameters"/> is at most
     /// <paramref name="max"/> (clip_grad_norm_ of the single run, member by member). Every parameter has the
     /// member dimension first.</summary>

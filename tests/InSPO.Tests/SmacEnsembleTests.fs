@@ -1,0 +1,135 @@
+/// Seed ensembles on SMAC-lite: the recurrent pieces against one network each, and BC, CFCQL and InSPO ensembles
+/// against their single runs step by step (losses and final policies), and a killed recurrent group resumed.
+module InSPO.Tests.SmacEnsembleTests
+
+open System.Collections.Generic
+open Expecto
+open TorchSharp
+open InSPO.Algorithms
+open InSPO.Data
+open InSPO.Envs.Smac
+open InSPO.Nets
+open InSPO.Training
+open InSPO.Tests.RunFixtures
+
+let private map = SmacMaps.Get "5m_vs_6m"
+
+/// Focus fire (long episodes) and random play (short ones): members' batches have different lengths.
+let private data =
+    lazy (EpisodeDataset.Concatenate(SmacRunEnvironment.ScriptedDataset(map, ScriptedPolicies.FocusFire, 8, 1),
+                                     SmacRunEnvironment.ScriptedDataset(map, ScriptedPolicies.Random, 8, 2)))
+
+/// 4 behaviour steps, then 6 training steps, 8 episodes per batch.
+let private budget = Profile("ensemble-smac", 4, 10, 32, 4, 20, 5, 32)
+
+let private hyperOf (hyper: (string * float) list) =
+    Dictionary<string, float>(dict (("episode_batch", 8.0) :: hyper)) :> IReadOnlyDictionary<string, float>
+
+let private close (a: torch.Tensor) (b: torch.Tensor) = torch.allclose(a, b, rtol = 1e-4, atol = 1e-5)
+
+/// Member s of an ensemble and the single learner of seed s, stepped side by side on the same data with the same
+/// generators: every loss of every step within 1e-4 (relative) and, at the end, the same action probabilities along
+/// the data's episodes. Returns the steps compared.
+let private sideBySide algo hyper =
+    let spec, members = data.Value.Spec, 2
+    let inits = [| for s in 0 .. members - 1 -> new torch.Generator(uint64 s) |]
+    use ensemble = nonNull (Ensembles.TryCreate(algo, spec, hyperOf hyper, budget, torch.CPU, inits))
+    let singles = [| for s in 0 .. members - 1 -> Learners.Create(algo, spec, hyperOf hyper, budget, torch.CPU, new torch.Generator(uint64 s)) |]
+    let buffers = [| for _ in 1 .. members -> new DeviceEpisodeBuffer(data.Value, torch.CPU) |]
+    let ensembleDraws = [| for s in 0 .. members - 1 -> new torch.Generator(uint64 (100 + s)) |]
+    let singleDraws = [| for s in 0 .. members - 1 -> new torch.Generator(uint64 (100 + s)) |]
+    for step in 0L .. budget.TotalSteps - 1L do
+        use _ = torch.NewDisposeScope()
+        let together = ensemble.Step(step, budget.TotalSteps, buffers, ensembleDraws)
+        for s in 0 .. members - 1 do
+            let alone = singles[s].Step(step, budget.TotalSteps, buffers[s], singleDraws[s])
+            Expect.equal [ for kv in together[s] -> kv.Key ] [ for kv in alone -> kv.Key ] (sprintf "%s step %d seed %d: the same losses" algo step s)
+            for (a, b) in Seq.zip together[s] alone do
+                Expect.floatClose { absolute = 1e-5; relative = 1e-4 } a.Value b.Value (sprintf "%s step %d seed %d: %s" algo step s a.Key)
+    // the final policies, stepped along every episode of the data (hidden states threaded as in evaluation)
+    use buffer = new DeviceEpisodeBuffer(data.Value, torch.CPU)
+    let batch = buffer.GatherEpisodes(torch.arange(int64 buffer.Episodes))
+    let last = batch.LastActions
+    for s in 0 .. members - 1 do
+        let policy = ensemble.Member s
+        let mutable h1 = policy.InitialState batch.Count
+        let mutable h2 = singles[s].InitialState batch.Count
+        for t in 0L .. batch.Slots - 1L do
+            let struct (p1: torch.Tensor, n1) = policy.Act(batch.Observations.select(1, t), batch.Available.select(1, t), last.select(1, t), h1)
+            let struct (p2: torch.Tensor, n2) = singles[s].Act(batch.Observations.select(1, t), batch.Available.select(1, t), last.select(1, t), h2)
+            let filled = batch.Filled.select(1, t).gt(torch.tensor 0.0f)
+            Expect.isTrue (close (p1.index_select(0L, filled.nonzero().squeeze(1L))) (p2.index_select(0L, filled.nonzero().squeeze(1L))))
+                (sprintf "%s seed %d: the same policy at step %d" algo s t)
+            h1 <- n1
+            h2 <- n2
+    for l in singles do l.Dispose()
+
+[<Tests>]
+let tests =
+    testList "SMAC-lite seed ensembles" [
+        testProperty "the ensemble GRU agent equals each member's GRU agent, all members or chosen rows, and copies a member back out" <| fun (seed: uint16) ->
+            let members, episodes, steps = 3, 4L, 7L
+            let agents = [| for s in 0 .. members - 1 -> new RecurrentAgent("a", 6L, 8L, 5L, new torch.Generator(uint64 seed + uint64 s)) |]
+            use ensemble = new EnsembleRecurrentAgent("e", agents, torch.CPU)
+            use g = new torch.Generator(uint64 seed)
+            let x = torch.randn([| int64 members; episodes; steps; 6L |], generator = g)
+            let all = ensemble.Unroll x
+            let rows = torch.tensor [| 2L; 0L |]
+            let chosen = ensemble.UnrollRows(rows, x.index_select(0L, rows))
+            let copy = new RecurrentAgent("c", 6L, 8L, 5L, new torch.Generator(999UL))
+            ensemble.CopyMemberTo(1, copy)
+            [ for s in 0 .. members - 1 -> close all[s] (agents[s].Unroll x[s]) ]
+            @ [ close chosen[0] all[2]; close chosen[1] all[0]; close (copy.Unroll x[1]) all[1] ]
+            |> List.forall id
+
+        testProperty "grouped per-row clipping: each row's norm over all its groups at most the bound, as clip_grad_norm_ on that row alone" <| fun (seed: uint16) ->
+            use g = new torch.Generator(uint64 seed)
+            // rows = 2 agents × 3 members; group A has all 6 rows, group B (agent 1's teammate model) members 0..2 → rows 3..5
+            let a = new Modules.Parameter(torch.zeros(6L, 4L))
+            let b = new Modules.Parameter(torch.zeros(3L, 2L))
+            a.grad <- torch.randn([| 6L; 4L |], generator = g) * 5.0f
+            b.grad <- torch.randn([| 3L; 2L |], generator = g) * 5.0f
+            let expected =
+                [ for r in 0 .. 5 ->
+                    let pa = new Modules.Parameter(torch.zeros(4L))
+                    pa.grad <- a.grad[int64 r].clone()
+                    let parts = if r >= 3 then (let pb = new Modules.Parameter(torch.zeros(2L)) in pb.grad <- b.grad[int64 (r - 3)].clone(); [ pa; pb ]) else [ pa ]
+                    torch.nn.utils.clip_grad_norm_(parts, 1.0) |> ignore
+                    parts |> List.map (fun p -> p.grad.clone()) ]
+            EnsembleLinear.ClipGradNorm([| struct (Seq.cast<torch.Tensor> [ a ], torch.arange(6L)); struct (Seq.cast<torch.Tensor> [ b ], torch.arange(3L, 6L)) |], 6L, 1.0)
+            [ for r in 0 .. 5 ->
+                let e = List.item r expected
+                close a.grad[int64 r] (List.item 0 e) && (r < 3 || close b.grad[int64 (r - 3)] (List.item 1 e)) ]
+            |> List.forall id
+
+        test "BC, CFCQL and InSPO ensembles on SMAC-lite: member s step by step the single run of seed s, to the final policy" {
+            sideBySide "bc" []
+            sideBySide "cfcql" [ "softmax_temp", 1.0 ]
+            sideBySide "inspo" []
+            sideBySide "inspo" [ "alpha_auto", 1.0; "order", 2.0 ]
+            sideBySide "inspo" [ "sequential", 0.0; "order", 1.0 ]
+        }
+
+        test "a killed InSPO group on SMAC-lite resumes bit-identically" {
+            let control resume stop =
+                RunControl(Resume = resume, StopAfter = Option.toNullable stop, ProfileOverride = budget, DatasetOverride = data.Value, TensorBoard = false)
+            let group root = RunGroup(spec "smac:5m_vs_6m" "focus-fire" "inspo" 0 root [ "episode_batch", 8.0 ], [ 0; 1; 2 ])
+            let killed = group (TestPaths.scratchDir "smac-ensemble-killed")
+            Expect.throwsT<RunInterruptedException> (fun () -> GroupRunner.Run(killed, control false (Some 7L)) |> ignore) "stopped in the rounds"
+            let resumed = GroupRunner.Run(killed, control true None)
+            let uninterrupted = group (TestPaths.scratchDir "smac-ensemble-whole")
+            let whole = GroupRunner.Run(uninterrupted, control false None)
+            for (struct (_, a, _)), (struct (_, b, _)) in Seq.zip resumed whole do
+                Expect.equal (nonNull a).Metrics.["return"] (nonNull b).Metrics.["return"] "the same evaluation after resuming"
+            // and the same weights and optimiser state in the two groups' final checkpoints
+            let load (g: RunGroup) =
+                let inits = [| for s in 0 .. 2 -> new torch.Generator(uint64 s) |]
+                let e = nonNull (Ensembles.TryCreate("inspo", data.Value.Spec, hyperOf [], budget, torch.CPU, inits))
+                Checkpoint.LoadGroup(g.CheckpointPath, e, [| for s in 0 .. 2 -> new torch.Generator(0UL) |]) |> ignore
+                [ for struct (name, m) in e.Modules do
+                    for kv in m.state_dict() -> sprintf "%s.%s" name kv.Key, kv.Value ]
+            for (n1, t1), (n2, t2) in List.zip (load killed) (load uninterrupted) do
+                Expect.equal n1 n2 "same keys"
+                Expect.isTrue (t1.eq(t2).all().item<bool>()) (sprintf "%s bit-identical" n1)
+        }
+    ]

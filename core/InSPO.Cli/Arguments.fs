@@ -221,10 +221,12 @@ type QmixTrainArgs =
     | Out of folder: string
     | Device of device: string
     | Resume
+    | Init of model: string
     | Set of setting: string
     interface IArgParserTemplate with
         member a.Usage =
             match a with
+            | Init _ -> "start from a saved model (models/STEPS.bin or best.bin of a run: networks and optimiser; counters, ε schedule, buffer and generator start afresh), kept as models/init.bin."
             | Map _ -> "SMAC-lite map: 2s3z, 3s_vs_5z, 5m_vs_6m, 6h_vs_8z or a .json map file."
             | Steps _ -> "environment steps of the run (default 2 000 000; pymarl2 ran 10.05M)."
             | QmixTrainArgs.Seed _ -> "seed of the run (default 0)."

@@ -28,7 +28,8 @@ let run (args: ParseResults<QmixArgs>) =
                             let win = if p.LastWinRate.HasValue then sprintf "%.2f" p.LastWinRate.Value else "–"
                             bar.Update(float p.EnvironmentSteps, float p.TotalSteps,
                                        sprintf "qmix %s seed %d  ε %.2f  td %.3g  test win %s" map.Name seed p.Epsilon p.Loss win) }
-                QmixTrainer.Train(map, options, seed, root, t.Contains QmixTrainArgs.Resume, t.GetResult(QmixTrainArgs.Device, "cpu"), progress))
+                QmixTrainer.Train(map, options, seed, root, t.Contains QmixTrainArgs.Resume, t.GetResult(QmixTrainArgs.Device, "cpu"), progress,
+                                  Option.toObj (t.TryGetResult QmixTrainArgs.Init)))
         printfn "%s" (record.ToJsonString(Text.Json.JsonSerializerOptions(WriteIndented = true)))
         printfn "run: %s" (QmixTrainer.RunDirectory(root, map.Name, seed))
         0

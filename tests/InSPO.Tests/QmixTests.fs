@@ -119,6 +119,24 @@ let tests =
                 CliTests.inspo [ "qmix"; "publish"; "--run"; dir; "--to"; published; "--low"; "1.5"; "--high"; "2"; "--episodes"; "4" ]
             Expect.equal code 2 "no model in the band is refused"
             Expect.stringContains err "no saved model has a greedy win rate in [1.5, 2]" "named"
+            // a run started from a saved model: its weights at the start are the model's (one round later still within
+            // an Adam step of them; a fresh run of seed 1 draws other weights), the model kept in the run and named in its record
+            let fromModel = Path.Combine(root, "from-model")
+            let code, _, err =
+                CliTests.inspo [ "qmix"; "train"; "--map"; "2s3z"; "--steps"; "8"; "--seed"; "1"; "--out"; fromModel; "--init"; model; "--set"; "epsilon_start=0.05"
+                                 "--set"; "test_every=600"; "--set"; "test_episodes=2"; "--set"; "batch_episodes=8" ]
+            Expect.equal code 0 (sprintf "train from a model (stderr: %s)" err)
+            let started = QmixTrainer.RunDirectory(fromModel, "2s3z", 1)
+            Expect.equal (File.ReadAllBytes(Path.Combine(started, "models", QmixTrainer.InitModel))) (File.ReadAllBytes model) "the model kept as models/init.bin"
+            let record = nonNull (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(started, "record.json"))))
+            Expect.equal ((nonNull record["init_model"]).GetValue<string>()) "models/init.bin" "named in the record"
+            let weights (file: string) =
+                use q = Qmix.Load(file, InSPO.Envs.Smac.SmacEnv(SmacMaps.Get "2s3z").Spec, torch.CPU)
+                [ for struct (_, m) in q.Modules do for p in m.parameters() -> p.detach().clone() ]
+            let distance a b = List.map2 (fun (x: torch.Tensor) (y: torch.Tensor) -> (x - y).abs().max().item<float32>()) a b |> List.max
+            let saved = weights model
+            let final = Directory.GetFiles(Path.Combine(started, "models"), "*.bin") |> Array.filter (fun f -> fst (System.Int64.TryParse(Path.GetFileNameWithoutExtension f))) |> Array.exactlyOne
+            Expect.isLessThan (distance (weights final) saved) 0.01f "started from the model's weights"
             let code, _, err = CliTests.inspo [ "qmix"; "train"; "--map"; "2s3z"; "--set"; "nonsense=1"; "--out"; root ]
             Expect.equal code 2 "an unknown option is refused"
             Expect.stringContains err "nonsense" "named"

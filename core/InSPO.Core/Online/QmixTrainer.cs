@@ -23,7 +23,9 @@ public sealed record QmixProgress(long EnvironmentSteps, long TotalSteps, long E
 /// the highest test win rate, ties broken by the test return). The run folder is
 /// <c>{root}/qmix/{map}/seed{seed}/</c>; <c>checkpoint.bin</c> and <c>progress.json</c> let a killed run resume
 /// from its networks, optimiser, generator and counters (with an empty replay buffer, which it refills before the
-/// next update: resuming is not bit-identical to an uninterrupted run).
+/// next update: resuming is not bit-identical to an uninterrupted run). A run may start from a saved model
+/// (<c>initModel</c>: its networks and optimiser; counters, ε schedule, buffer and generator start afresh), kept in
+/// the run as <c>models/init.bin</c> so that the run can be repeated from its start.
 /// </summary>
 public static class QmixTrainer
 {
@@ -38,8 +40,11 @@ public static class QmixTrainer
     /// <summary>The folder the replay buffer is written to at <see cref="QmixOptions.ReplayAt"/>.</summary>
     public static string ReplayDataset(string runDirectory, long steps) => Path.Combine(runDirectory, $"replay-{steps}");
 
+    /// <summary>The model a run started from, in its models folder (absent when it started from fresh weights).</summary>
+    public const string InitModel = "init.bin";
+
     public static JsonObject Train(SmacMap map, QmixOptions o, int seed, string root, bool resume, string device = "cpu",
-                                   IProgress<QmixProgress>? progress = null)
+                                   IProgress<QmixProgress>? progress = null, string? initModel = null)
     {
         TorchRuntime.Initialize();
         var dev = TorchRuntime.ResolveDevice(device);
@@ -66,6 +71,14 @@ public static class QmixTrainer
             lastTarget = p["last_target"]!.GetValue<long>(); lastTest = p["last_test"]!.GetValue<long>();
             lastSaved = p["last_saved"]!.GetValue<long>(); bestWin = p["best_win_rate"]!.GetValue<double>();
             bestReturn = p["best_return"]?.GetValue<double>() ?? double.NegativeInfinity;
+        }
+        else if (initModel is not null)
+        {
+            if (!File.Exists(initModel)) throw new FileNotFoundException($"qmix: no model to start from at {initModel}", initModel);
+            var kept = Path.Combine(dir, "models", InitModel);
+            if (Path.GetFullPath(initModel) != Path.GetFullPath(kept)) File.Copy(initModel, kept, overwrite: true);
+            // the networks and Adam moments only: a throwaway state takes the model's counters and generator
+            Checkpoint.Load(kept, qmix, new TrainerState(new Generator(0, dev)));
         }
         var curve = new LearningCurve(Path.Combine(dir, LearningCurve.FileName), state.Step);
         var tb = utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb"));
@@ -165,6 +178,7 @@ public static class QmixTrainer
             ["episodes"] = episodes, ["final_test"] = metrics, ["best_test_win_rate"] = bestWin, ["training_seconds"] = state.TrainingSeconds,
             ["commit"] = RunRecord.Commit(),
         };
+        if (File.Exists(Path.Combine(dir, "models", InitModel))) record["init_model"] = $"models/{InitModel}";
         File.WriteAllText(Path.Combine(dir, RunRecord.FileName), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return record;
     }

@@ -58,7 +58,8 @@ public static class SmacTiers
                 File.Copy(start + ".bin", Path.Combine(dir, QmixTrainer.CheckpointFile));
                 File.Copy(start + ".json", Path.Combine(dir, QmixTrainer.ProgressFile));
             }
-            QmixTrainer.Train(map, options, seed, root, resume: !fromStart, device.ToString());
+            var init = Path.Combine(modelsFolder, "models", QmixTrainer.InitModel);   // a run that started from a saved model
+            QmixTrainer.Train(map, options, seed, root, resume: !fromStart, device.ToString(), initModel: fromStart && File.Exists(init) ? init : null);
         }
         return DatasetStore.Load(replay).Data;
     }

@@ -86,6 +86,9 @@ public static class TierModels
             File.Copy(replayPath, Path.Combine(folder, "models", ReplayStart + ".bin"), overwrite: true);
             File.Copy(Path.ChangeExtension(replayPath, ".json"), Path.Combine(folder, "models", ReplayStart + ".json"), overwrite: true);
         }
+        // a run that started from a saved model needs it to be repeated from its start (SmacTiers.MediumReplay)
+        var init = Path.Combine(runDirectory, "models", QmixTrainer.InitModel);
+        if (File.Exists(init)) File.Copy(init, Path.Combine(folder, "models", QmixTrainer.InitModel), overwrite: true);
         foreach (var file in new[] { QmixTrainer.OptionsFile, LearningCurve.FileName })
             File.Copy(Path.Combine(runDirectory, file), Path.Combine(folder, file), overwrite: true);
         var choice = new JsonObject

@@ -12,7 +12,8 @@ namespace InSPO.Training;
 /// was made with other options); the others, when the algorithm has an ensemble (<see cref="Ensembles"/>) and
 /// there are at least two, train as one ensemble: member k starts from the weights, dataset and generators of the
 /// single run of seed k, and ends with an ordinary run folder and record (its wall time is the group's divided by
-/// the members, the cost per seed). Otherwise they train one after another.
+/// the members, the cost per seed). Otherwise (or where an ensemble was measured slower, <see cref="Ensembles.PaysOff"/>)
+/// they train one after another.
 /// <para>A member whose loss is not finite stops the whole group (its step, loss and seed are named): the members
 /// share every update, and a group stopped this way resumes from its last checkpoint like a single run.</para>
 /// <para>The group's checkpoint (<see cref="RunGroup.CheckpointPath"/>: the ensemble's modules, optimisers and every
@@ -58,7 +59,9 @@ public static class GroupRunner
         var identities = specs.Select((s, k) => environment.DatasetIdentity(s.Dataset, datasetSeeds[k])).ToArray();
 
         var inits = specs.Select(s => new Generator((ulong)s.Seed, CPU)).ToArray();
-        using var ensemble = Ensembles.TryCreate(first.Algorithm, data[0].Spec, first.Hyperparameters, profile, device, inits);
+        using var ensemble = Ensembles.PaysOff(first.Algorithm, data[0].Spec, device)
+            ? Ensembles.TryCreate(first.Algorithm, data[0].Spec, first.Hyperparameters, profile, device, inits)
+            : null;
         foreach (var g in inits) g.Dispose();
         if (ensemble is null) return null;
         var options = JsonSerializer.SerializeToNode(ensemble.Options, ensemble.Options.GetType())?.AsObject();

@@ -26,61 +26,33 @@ namespace InSPO.Algorithms;
 /// Dataset-level resampling (<see cref="ResampleScope.Dataset"/>: members' datasets differ in size) is not batched;
 /// such groups train seed after seed.
 /// </summary>
-public sealed class InspoEnsemble : EnsembleLearner
+public sealed class InspoEnsemble : InspoEnsembleLearner<EnsembleMlp>
 {
-    readonly InspoOptions o;
-    readonly int N, A, S;
-    readonly EnsembleMlp pi, mu, q, qTarget;
-    readonly EnsembleAutoregressiveBehaviour[] muMinus;
-    readonly LogAlpha logAlpha;
-    readonly MemberAdam piOpt, qOpt;
-    readonly optim.Optimizer muOpt, alphaOpt;
-    readonly Tensor memberIndex;   // 0..S−1
-
     public static bool Supports(InspoOptions options) => options.Resample == ResampleScope.Batch;
 
-    public InspoEnsemble(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits) : base("inspo", options, inits.Count)
+    public InspoEnsemble(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
+        : base(spec, Checked(options), device, inits.Count, RolesOf(spec, options, device, inits))
     {
-        if (!Supports(options)) throw new ArgumentException("the InSPO ensemble resamples within each member's batch only");
-        o = options;
-        N = spec.Agents;
-        A = spec.Actions;
-        S = inits.Count;
-        // Each member's single learner, built from its own generator, draws the weights its single run starts from.
-        var singles = inits.Select(g => new Inspo(spec, options, CPU, g)).ToArray();
-        EnsembleMlp AgentMajor(string name, Func<Inspo, AgentNetwork> net) => new(name,
-            Enumerable.Range(0, N).SelectMany(j => singles.Select(s => (Mlp)net(s).Member(j))).ToArray(), device);
-        pi = AgentMajor("pi", s => s.Networks.Pi);
-        mu = AgentMajor("mu", s => s.Networks.Mu);
-        q = AgentMajor("q", s => s.Networks.Q);
-        qTarget = AgentMajor("q_target", s => s.Networks.QTarget);
-        muMinus = Enumerable.Range(0, N).Select(i => new EnsembleAutoregressiveBehaviour($"mu_minus{i}",
-            singles.Select(s => s.Networks.MuMinus[i]).ToArray(), i, N, A, device)).ToArray();
-        foreach (var s in singles) s.Dispose();
-        foreach (var p in qTarget.parameters()) p.requires_grad = false;
-        logAlpha = new LogAlpha(o.Alpha, S, device);
-        memberIndex = arange(S, dtype: int64, device: device);
-
-        piOpt = new MemberAdam("pi_adam", pi.parameters(), o.LearningRate);
-        qOpt = new MemberAdam("q_adam", q.parameters(), o.LearningRate);
-        muOpt = optim.Adam(mu.parameters().Concat(muMinus.SelectMany(m => m.parameters())), o.LearningRate);
-        alphaOpt = optim.Adam(logAlpha.parameters(), o.AlphaLearningRate);
-        Modules = new (string, nn.Module)[] { ("pi", pi), ("mu", mu), ("q", q), ("q_target", qTarget) }
-            .Concat(muMinus.Select((m, i) => ($"mu_minus{i}", (nn.Module)m)))
-            .Concat(new (string, nn.Module)[] { ("log_alpha", logAlpha), ("pi_adam", piOpt), ("q_adam", qOpt) }).ToArray();
-        Optimizers = new (string, optim.Optimizer)[] { ("mu", muOpt), ("log_alpha", alphaOpt) };
     }
 
+    static InspoOptions Checked(InspoOptions options) =>
+        Supports(options) ? options : throw new ArgumentException("the InSPO ensemble resamples within each member's batch only");
 
-    public override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
-                                                                           IReadOnlyList<Generator> generators) =>
-        step < o.BehaviourSteps
-            ? BehaviourStep(data, generators)
-            : Round(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generators);
+    /// <summary>Each member's single learner, built from its own generator, draws the weights its single run starts from.</summary>
+    static Roles RolesOf(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
+    {
+        var singles = inits.Select(g => new Inspo(spec, options, CPU, g)).ToArray();
+        int n = spec.Agents;
+        var roles = new Roles(AgentMajor("pi", singles, s => s.Networks.Pi, n, device), AgentMajor("mu", singles, s => s.Networks.Mu, n, device),
+            AgentMajor("q", singles, s => s.Networks.Q, n, device), AgentMajor("q_target", singles, s => s.Networks.QTarget, n, device),
+            TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
+        foreach (var s in singles) s.Dispose();
+        return roles;
+    }
 
     // ------------------------------------------------------------------ phase 1: μⁱ and μ^{-i}
 
-    IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> BehaviourStep(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators)
+    protected override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> BehaviourStep(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators)
     {
         var b = Ensembles.DrawTransitions(data, generators, o.BatchSize);
         // Eq. 21 per member and agent: −E_D log μⁱ(aⁱ|oⁱ); Eq. 22: −E_D Σ_{j≠i} log μ^{-i}(aʲ | s, aⁱ, a^{<j})
@@ -91,17 +63,16 @@ public sealed class InspoEnsemble : EnsembleLearner
         muOpt.zero_grad();
         (muLoss + teamLoss).sum().backward();
         muOpt.step();
-        return Ensembles.PerMember(S, Enumerable.Range(0, N)
-            .SelectMany(i => new[] { ($"loss/mu{i}", muLoss.select(1, i)), ($"loss/mu_minus{i}", teamLoss.select(1, i)) }).ToArray());
+        return BehaviourLosses(muLoss, teamLoss);
     }
 
     // ------------------------------------------------------------------ phase 2: one round of sequential updates
 
-    IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Round(long t, long total, IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators)
+    protected override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Round(long t, long total, IReadOnlyList<DeviceEpisodeBuffer> data,
+                                                                                        IReadOnlyList<Generator> generators)
     {
         double beta = o.BetaAt(t, total);
-        Tensor alpha;
-        using (no_grad()) alpha = (o.AlphaAuto ? logAlpha.Value.exp() : full(S, o.Alpha, device: memberIndex.device)).view(S, 1);
+        var alpha = AlphaPerMember();
         var pool = Ensembles.DrawTransitions(data, generators, (long)o.BatchSize * o.InnerSteps);
         long k = pool.Rewards.shape[1];
 
@@ -120,10 +91,10 @@ public sealed class InspoEnsemble : EnsembleLearner
             SequentialUpdateOrder.Next(o.Order, N, generators[s], () => (scores ??= SemiGreedyScores(pool))[s])).ToArray();
 
         var losses = Enumerable.Range(0, S).Select(_ => new List<KeyValuePair<string, double>>()).ToArray();
-        var rhoMean = zeros(S, device: memberIndex.device);
+        var rhoMean = zeros(S, device: device);
         for (int n = 0; n < N; n++)
         {
-            var agents = tensor(orders.Select(order => (long)order[n]).ToArray(), device: memberIndex.device);   // S: iₙ of each member
+            var agents = tensor(orders.Select(order => (long)order[n]).ToArray(), device: device);   // S: iₙ of each member
             var rows = agents * S + memberIndex;
             Tensor rho;
             using (no_grad())
@@ -144,13 +115,7 @@ public sealed class InspoEnsemble : EnsembleLearner
                 policy = PolicyStep(rows, agents, b, alpha, beta);
                 if (Diverged(losses, agents, ("policy", policy))) return losses;
             }
-            for (int s = 0; s < S; s++)
-            {
-                int i = orders[s][n];
-                losses[s].Add(new($"loss/critic{i}", td[s]));
-                losses[s].Add(new($"loss/cql{i}", cql[s]));
-                losses[s].Add(new($"loss/policy{i}", policy[s]));
-            }
+            AddSlotLosses(losses, orders.Select(order => order[n]).ToArray(), td, cql, policy);
             if (o.Sequential)
                 using (no_grad())
                 {
@@ -160,17 +125,7 @@ public sealed class InspoEnsemble : EnsembleLearner
                 }
         }
 
-        var rhoHost = rhoMean.cpu().data<float>().ToArray();
-        var alphaLoss = o.AlphaAuto ? AlphaStep(pool).cpu().data<float>().ToArray() : null;
-        float[] alphaNow;
-        using (no_grad()) alphaNow = (o.AlphaAuto ? logAlpha.Value.exp() : full(S, o.Alpha)).cpu().data<float>().ToArray();
-        for (int s = 0; s < S; s++)
-        {
-            losses[s].Add(new("train/rho_mean", rhoHost[s]));
-            losses[s].Add(new("train/beta", beta));
-            if (alphaLoss is not null) losses[s].Add(new("loss/alpha", alphaLoss[s]));
-            losses[s].Add(new("train/alpha", alphaNow[s]));
-        }
+        EndRound(losses, rhoMean, beta, () => KlGap(pool));
         return losses;
     }
 
@@ -213,23 +168,16 @@ public sealed class InspoEnsemble : EnsembleLearner
         return loss.detach().cpu().data<float>().ToArray();
     }
 
-    /// <summary>Eq. 25 per member: minimise α_s Σᵢ (KL(πⁱ‖μⁱ) − D̄_KL) over its log α.</summary>
-    Tensor AlphaStep(TransitionBatch b)
+    /// <summary>Eq. 25's Σᵢ (KL(πⁱ‖μⁱ) − D̄_KL) per member on its batch, without gradient.</summary>
+    Tensor KlGap(TransitionBatch b)
     {
-        Tensor klSum;
-        using (no_grad())
-        {
-            var logPi = AllAgents(pi, b.Observations, b.Available);
-            var logMu = AllAgents(mu, b.Observations, b.Available);
-            klSum = zeros(S, device: memberIndex.device);
-            for (int i = 0; i < N; i++)
-                klSum = klSum + InspoObjectives.Kl(logPi.select(2, i), logMu.select(2, i)).mean(new long[] { 1 }) - o.KlTarget;
-        }
-        var loss = logAlpha.Value.exp() * klSum;
-        alphaOpt.zero_grad();
-        loss.sum().backward();
-        alphaOpt.step();
-        return loss.detach();
+        using var _ = no_grad();
+        var logPi = AllAgents(pi, b.Observations, b.Available);
+        var logMu = AllAgents(mu, b.Observations, b.Available);
+        var klSum = zeros(S, device: device);
+        for (int i = 0; i < N; i++)
+            klSum = klSum + InspoObjectives.Kl(logPi.select(2, i), logMu.select(2, i)).mean(new long[] { 1 }) - o.KlTarget;
+        return klSum;
     }
 
     /// <summary>A2PO's score of every agent of every member (target critics, current policies), [s][i].</summary>
@@ -258,25 +206,7 @@ public sealed class InspoEnsemble : EnsembleLearner
     Tensor ByMember(Tensor agentMajor) => agentMajor.view(N, S, agentMajor.shape[1], -1).permute(1, 2, 0, 3);
 
     /// <summary>Each member's own agent: x S × K × N × … and agents S (int64) → S × K × ….</summary>
-    static Tensor OfAgents(Tensor x, Tensor agents)
-    {
-        var view = Enumerable.Repeat(1L, (int)x.dim()).ToArray();
-        view[0] = x.shape[0];
-        var shape = x.shape.ToArray();
-        shape[2] = 1;
-        return x.gather(2, agents.view(view).expand(shape)).squeeze(2);
-    }
-
-    /// <summary>True (and the members' losses so far completed with the non-finite ones) when a member's loss is not finite.</summary>
-    internal static bool Diverged(List<KeyValuePair<string, double>>[] losses, Tensor agents, params (string Name, float[] Values)[] values)
-    {
-        if (values.All(v => v.Values.All(float.IsFinite))) return false;
-        var agent = agents.cpu().data<long>().ToArray();
-        for (int s = 0; s < losses.Length; s++)
-            foreach (var (name, v) in values)
-                losses[s].Add(new($"loss/{name}{agent[s]}", v[s]));
-        return true;
-    }
+    static Tensor OfAgents(Tensor x, Tensor agents) => OfAgents(x, agents, 2);
 
     /// <summary>Member k's decentralised policy: πⁱ(·|oⁱ) of its rows, every agent.</summary>
     public override IDecentralisedPolicy Member(int member) => Ensembles.MemberPolicy((observations, available) =>

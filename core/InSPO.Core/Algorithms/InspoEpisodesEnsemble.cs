@@ -26,60 +26,29 @@ namespace InSPO.Algorithms;
 /// stops the whole group naming its seed.</item>
 /// </list>
 /// </summary>
-public sealed class InspoEpisodesEnsemble : EnsembleLearner
+public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNetwork>
 {
-    readonly InspoOptions o;
-    readonly int N, A, S;
-    readonly Device device;
-    readonly EnsembleAgentNetwork pi, mu;
-    readonly EnsembleMlp q, qTarget;
-    readonly EnsembleAutoregressiveBehaviour[] muMinus;
-    readonly LogAlpha logAlpha;
-    readonly MemberAdam piOpt, qOpt;
-    readonly optim.Optimizer muOpt, alphaOpt;
-    readonly Tensor memberIndex;   // 0..S−1
-
-    public InspoEpisodesEnsemble(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits) : base("inspo", options, inits.Count)
+    public InspoEpisodesEnsemble(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
+        : base(spec, options, device, inits.Count, RolesOf(spec, options, device, inits))
     {
-        o = options;
-        N = spec.Agents;
-        A = spec.Actions;
-        S = inits.Count;
-        this.device = device;
-        // Each member's single learner, built from its own generator, draws the weights its single run starts from.
-        var singles = inits.Select(g => new InspoEpisodes(spec, options, CPU, g)).ToArray();
-        pi = new EnsembleAgentNetwork("pi", singles.Select(s => s.Networks.Pi).ToArray(), device);
-        mu = new EnsembleAgentNetwork("mu", singles.Select(s => s.Networks.Mu).ToArray(), device);
-        EnsembleMlp AgentMajor(string name, Func<InspoEpisodes, AgentNetwork> net) => new(name,
-            Enumerable.Range(0, N).SelectMany(j => singles.Select(s => (Mlp)net(s).Member(j))).ToArray(), device);
-        q = AgentMajor("q", s => s.Networks.Q);
-        qTarget = AgentMajor("q_target", s => s.Networks.QTarget);
-        muMinus = Enumerable.Range(0, N).Select(i => new EnsembleAutoregressiveBehaviour($"mu_minus{i}",
-            singles.Select(s => s.Networks.MuMinus[i]).ToArray(), i, N, A, device)).ToArray();
-        foreach (var s in singles) s.Dispose();
-        foreach (var p in qTarget.parameters()) p.requires_grad = false;
-        logAlpha = new LogAlpha(o.Alpha, S, device);
-        memberIndex = arange(S, dtype: int64, device: device);
-
-        piOpt = new MemberAdam("pi_adam", pi.parameters(), o.LearningRate);
-        qOpt = new MemberAdam("q_adam", q.parameters(), o.LearningRate);
-        muOpt = optim.Adam(mu.parameters().Concat(muMinus.SelectMany(m => m.parameters())), o.LearningRate);
-        alphaOpt = optim.Adam(logAlpha.parameters(), o.AlphaLearningRate);
-        Modules = new (string, nn.Module)[] { ("pi", pi), ("mu", mu), ("q", q), ("q_target", qTarget) }
-            .Concat(muMinus.Select((m, i) => ($"mu_minus{i}", (nn.Module)m)))
-            .Concat(new (string, nn.Module)[] { ("log_alpha", logAlpha), ("pi_adam", piOpt), ("q_adam", qOpt) }).ToArray();
-        Optimizers = new (string, optim.Optimizer)[] { ("mu", muOpt), ("log_alpha", alphaOpt) };
     }
 
-    public override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
-                                                                                    IReadOnlyList<Generator> generators) =>
-        step < o.BehaviourSteps
-            ? BehaviourStep(data, generators)
-            : Round(step - o.BehaviourSteps, Math.Max(1, totalSteps - o.BehaviourSteps), data, generators);
+    /// <summary>Each member's single learner, built from its own generator, draws the weights its single run starts from.</summary>
+    static Roles RolesOf(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
+    {
+        var singles = inits.Select(g => new InspoEpisodes(spec, options, CPU, g)).ToArray();
+        int n = spec.Agents;
+        var roles = new Roles(new EnsembleAgentNetwork("pi", singles.Select(s => s.Networks.Pi).ToArray(), device),
+            new EnsembleAgentNetwork("mu", singles.Select(s => s.Networks.Mu).ToArray(), device),
+            AgentMajor("q", singles, s => s.Networks.Q, n, device), AgentMajor("q_target", singles, s => s.Networks.QTarget, n, device),
+            TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
+        foreach (var s in singles) s.Dispose();
+        return roles;
+    }
 
     // ------------------------------------------------------------------ phase 1: μⁱ and μ^{-i}
 
-    IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> BehaviourStep(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators)
+    protected override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> BehaviourStep(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators)
     {
         var b = Ensembles.DrawEpisodes(data, generators, o.EpisodeBatch);
         var rows = MemberSteps.Of(b);
@@ -98,17 +67,16 @@ public sealed class InspoEpisodesEnsemble : EnsembleLearner
             EnsembleLinear.ClipGradNorm(muMinus.Select((m, i) => ((IEnumerable<Tensor>)m.parameters(), memberIndex + i * S))
                 .Prepend((mu.parameters(), arange(N * S, dtype: int64, device: device))).ToArray(), N * S, o.GradClip);
         muOpt.step();
-        return Ensembles.PerMember(S, Enumerable.Range(0, N)
-            .SelectMany(i => new[] { ($"loss/mu{i}", muLoss.select(1, i)), ($"loss/mu_minus{i}", teamLoss.select(1, i)) }).ToArray());
+        return BehaviourLosses(muLoss, teamLoss);
     }
 
     // ------------------------------------------------------------------ phase 2: one round of sequential updates
 
-    IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Round(long t, long total, IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators)
+    protected override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Round(long t, long total, IReadOnlyList<DeviceEpisodeBuffer> data,
+                                                                                        IReadOnlyList<Generator> generators)
     {
         double beta = o.BetaAt(t, total);
-        Tensor alpha;
-        using (no_grad()) alpha = (o.AlphaAuto ? logAlpha.Value.exp() : full(S, o.Alpha, device: device)).view(S, 1);
+        var alpha = AlphaPerMember();
         var b = Ensembles.DrawEpisodes(data, generators, o.EpisodeBatch);
         var rows = MemberSteps.Of(b);
         var counts = rows.Counts;
@@ -157,18 +125,12 @@ public sealed class InspoEpisodesEnsemble : EnsembleLearner
                 }).ToArray()));
                 var logPiGrid = MaskedCategorical.LogProbs(pi.UnrollAgents(agentOf, b.Observations, b.LastActions), OfAgents(b.Available, agents, 3));   // S × B × T × A
                 (td, cql) = CriticStep(agentRows, agents, b, drawn, logPiGrid.detach(), logMuGrid, alpha, beta);
-                if (InspoEnsemble.Diverged(losses, agents, ("critic", td), ("cql", cql))) return losses;
+                if (Diverged(losses, agents, ("critic", td), ("cql", cql))) return losses;
                 TargetNetwork.PolyakRows(qTarget, q, agentRows, o.Tau);   // Q̄ ← τ Q + (1 − τ) Q̄, the updated rows only
                 policy = PolicyStep(agentRows, agents, b, drawn, logPiGrid, logMuGrid, alpha, beta);
-                if (InspoEnsemble.Diverged(losses, agents, ("policy", policy))) return losses;
+                if (Diverged(losses, agents, ("policy", policy))) return losses;
             }
-            for (int s = 0; s < S; s++)
-            {
-                int i = agentOf[s];
-                losses[s].Add(new($"loss/critic{i}", td[s]));
-                losses[s].Add(new($"loss/cql{i}", cql[s]));
-                losses[s].Add(new($"loss/policy{i}", policy[s]));
-            }
+            AddSlotLosses(losses, agentOf, td, cql, policy);
             if (o.Sequential)
                 using (no_grad())
                 {
@@ -177,17 +139,7 @@ public sealed class InspoEpisodesEnsemble : EnsembleLearner
                 }
         }
 
-        var rhoHost = rhoMean.cpu().data<float>().ToArray();
-        var alphaLoss = o.AlphaAuto ? AlphaStep(rows, o.Sequential ? piRowsNow : null, b, rows.Take(muGrid)).cpu().data<float>().ToArray() : null;
-        float[] alphaNow;
-        using (no_grad()) alphaNow = (o.AlphaAuto ? logAlpha.Value.exp() : full(S, o.Alpha)).cpu().data<float>().ToArray();
-        for (int s = 0; s < S; s++)
-        {
-            losses[s].Add(new("train/rho_mean", rhoHost[s]));
-            losses[s].Add(new("train/beta", beta));
-            if (alphaLoss is not null) losses[s].Add(new("loss/alpha", alphaLoss[s]));
-            losses[s].Add(new("train/alpha", alphaNow[s]));
-        }
+        EndRound(losses, rhoMean, beta, () => KlGap(rows, o.Sequential ? piRowsNow : null, b, rows.Take(muGrid)));
         return losses;
     }
 
@@ -231,20 +183,12 @@ public sealed class InspoEpisodesEnsemble : EnsembleLearner
         return loss.detach().cpu().data<float>().ToArray();
     }
 
-    /// <summary>Eq. 25 per member: minimise α_s Σᵢ (KL(πⁱ‖μⁱ) − D̄_KL) over its log α, the KL averaged over its filled steps.</summary>
-    Tensor AlphaStep(MemberSteps rows, Tensor? piRowsNow, EpisodeBatch b, Tensor muRows)
+    /// <summary>Eq. 25's Σᵢ (KL(πⁱ‖μⁱ) − D̄_KL) per member, the KL averaged over its filled steps, without gradient.</summary>
+    Tensor KlGap(MemberSteps rows, Tensor? piRowsNow, EpisodeBatch b, Tensor muRows)
     {
-        Tensor klSum;
-        using (no_grad())
-        {
-            var logPi = piRowsNow ?? rows.Take(LogProbs(pi, b));                                                 // S × M × N × A
-            klSum = (rows.Mean(InspoObjectives.Kl(logPi, muRows)) - o.KlTarget).sum(-1);                          // S
-        }
-        var loss = logAlpha.Value.exp() * klSum;
-        alphaOpt.zero_grad();
-        loss.sum().backward();
-        alphaOpt.step();
-        return loss.detach();
+        using var _ = no_grad();
+        var logPi = piRowsNow ?? rows.Take(LogProbs(pi, b));                                                     // S × M × N × A
+        return (rows.Mean(InspoObjectives.Kl(logPi, muRows)) - o.KlTarget).sum(-1);                               // S
     }
 
     /// <summary>A2PO's score of every agent of every member on its own rows (target critics, current policies), [s][i].</summary>
@@ -264,17 +208,6 @@ public sealed class InspoEpisodesEnsemble : EnsembleLearner
     /// <summary>Every agent's masked log-probabilities over each member's episodes: S × B × T × N × A.</summary>
     static Tensor LogProbs(EnsembleAgentNetwork net, EpisodeBatch b) =>
         MaskedCategorical.LogProbs(net.Unroll(b.Observations, b.LastActions), b.Available);
-
-    /// <summary>Each member's own agent: x with members first and agents at <paramref name="dim"/>, agents S (int64) →
-    /// x without that dimension.</summary>
-    static Tensor OfAgents(Tensor x, Tensor agents, int dim)
-    {
-        var view = Enumerable.Repeat(1L, (int)x.dim()).ToArray();
-        view[0] = x.shape[0];
-        var shape = x.shape.ToArray();
-        shape[dim] = 1;
-        return x.gather(dim, agents.view(view).expand(shape)).squeeze(dim);
-    }
 
     /// <summary>Member k's decentralised policy: its πⁱ, stepped through the episode as the single run's.</summary>
     public override IDecentralisedPolicy Member(int k) => Ensembles.RecurrentMemberPolicy(pi.Member(k, device), device,

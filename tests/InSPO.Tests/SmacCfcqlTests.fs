@@ -63,7 +63,7 @@ let private checkpointValues (run: RunResult) =
 [<Tests>]
 let tests =
     testList "smac cfcql" [
-        test "cfcql on a SMAC-lite map is the recurrent episode learner, with no seed ensemble; elsewhere the feed-forward one" {
+        test "cfcql on a SMAC-lite map is the recurrent episode learner (its groups seed after seed on a CPU); elsewhere the feed-forward one" {
             use l = learner []
             Expect.equal l.Options.EpisodeBatch (System.Nullable 8) "smoke: 8 episodes per batch (AgentNetworks.EpisodeBatch)"
             Expect.equal (l.Options.Hidden, l.Options.TargetUpdate, l.Options.TdLambda) (64, 25, System.Nullable 0.6) "the code's agent, target interval, λ"
@@ -71,7 +71,10 @@ let tests =
             use xor = Learners.Create("cfcql", RunEnvironments.Resolve("xor").Spec, null, Profiles.Smoke, torch.CPU, init)
             Expect.isTrue (xor :? Cfcql) "a matrix game keeps the feed-forward learner"
             let inits = [| new torch.Generator(0UL); new torch.Generator(1UL) |]
-            Expect.isNull (Ensembles.TryCreate("cfcql", data.Value.Spec, null, Profiles.Smoke, torch.CPU, inits)) "SMAC-lite: seeds train one after another"
+            use recurrent = nonNull (Ensembles.TryCreate("cfcql", data.Value.Spec, null, Profiles.Smoke, torch.CPU, inits))
+            Expect.isTrue (recurrent :? CfcqlEpisodesEnsemble) "SMAC-lite: the recurrent ensemble"
+            Expect.isFalse (Ensembles.PaysOff("cfcql", data.Value.Spec, torch.CPU)) "which on a CPU is slower than seed after seed (bench_ensembles)"
+            Expect.isTrue (Ensembles.PaysOff("inspo", data.Value.Spec, torch.CPU)) "InSPO's is not"
             let ensemble = Ensembles.TryCreate("cfcql", RunEnvironments.Resolve("xor").Spec, null, Profiles.Smoke, torch.CPU, inits)
             Expect.isNotNull ensemble "the games keep their ensemble"
             (nonNull ensemble).Dispose()

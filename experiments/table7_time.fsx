@@ -3,7 +3,9 @@
 // seconds per run and per 1000 steps, mean ± std over every tier and seed of a map, and the InSPO / CFCQL ratio.
 // The cells are Table 4's (same runs: reused when Table 4 ran first, trained otherwise). Times of runs trained as
 // one ensemble are the group's wall time divided by its members (GroupRunner); runs of one table share the cores
-// the same way, so the ratio compares like with like.
+// the same way, so the ratio compares like with like. Processor seconds per run (the run process's CPU time, which
+// waiting for a core or being suspended does not add to) are printed too, with their ratio, where every run of the
+// map recorded them (records from before 2026-12-01 did not).
 // Run: `dotnet fsi experiments/table7_time.fsx` (after a Release build), or `dotnet fsi build.fsx -t Table7`.
 // INSPO_PROFILE, INSPO_DEVICE, INSPO_RUNS, INSPO_REPORTS, INSPO_JOBS as in table1_xor.fsx; INSPO_SMAC_TIERS=a,b: only
 // those tiers; INSPO_SMAC_MAPS=a,b.
@@ -31,13 +33,22 @@ let rows =
             r.Cells |> List.filter (fun c -> c.Cell.Variant.Algorithm.Name = name) |> List.choose resultOf
         let per name = [ for x in runsOf name -> x.WallSeconds ]
         let per1000 name = [ for x in runsOf name -> 1000.0 * x.WallSeconds / float (max 1L x.Steps) ]
+        let cpu name =
+            let xs = runsOf name |> List.map (fun x -> x.CpuSeconds)
+            if not xs.IsEmpty && xs |> List.forall (fun c -> c.HasValue) then Some [ for c in xs -> c.Value ] else None
+        let cpuColumns =
+            match cpu "cfcql", cpu "inspo" with
+            | Some c, Some i -> let (cm, cs), (im, is) = stats c, stats i in [ sprintf "%.0f ± %.0f" cm cs; sprintf "%.0f ± %.0f" im is; sprintf "%.2f" (im / cm) ]
+            | _ -> [ "–"; "–"; "–" ]
         let (ci, cis), (ii, iis) = stats (per "cfcql"), stats (per "inspo")
         let (c1, c1s), (i1, i1s) = stats (per1000 "cfcql"), stats (per1000 "inspo")
         [ SmacExperiments.mapOf r.Experiment.Env
           sprintf "%.1f ± %.1f" c1 c1s; sprintf "%.1f ± %.1f" i1 i1s
           sprintf "%.0f ± %.0f" ci cis; sprintf "%.0f ± %.0f" ii iis
-          sprintf "%.2f" (ii / ci) ] ]
-let header = [ "map"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)" ]
+          sprintf "%.2f" (ii / ci) ] @ cpuColumns ]
+let header =
+    [ "map"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
+      "CFCQL CPU s / run"; "InSPO CPU s / run"; "InSPO / CFCQL (CPU)" ]
 let text =
     sprintf "Table 7: training time on this machine (%s, %d cores), profile %s\n\n%s\n"
         System.Environment.MachineName System.Environment.ProcessorCount probe.Profile (Tables.markdown header rows)

@@ -174,11 +174,13 @@ let tests =
             Expect.stringContains dir "bc-lr=0.003" "hyperparameters name the folder"
             Expect.isEmpty (Directory.GetFiles(dir, "*.tmp")) "no temporary file left"
             let json = match Text.Json.Nodes.JsonNode.Parse(File.ReadAllText first.RecordPath) with null -> failwith "empty record" | j -> j
-            for key in [ "env"; "dataset"; "algorithm"; "seed"; "profile"; "device"; "metrics"; "wall_seconds"; "commit"; "hyperparameters"; "budget" ] do
+            for key in [ "env"; "dataset"; "algorithm"; "seed"; "profile"; "device"; "metrics"; "wall_seconds"; "cpu_seconds"; "commit"; "hyperparameters"; "budget" ] do
                 Expect.isTrue (json.AsObject().ContainsKey key) (sprintf "record has %s" key)
             let stamp = File.GetLastWriteTimeUtc first.RecordPath
             let again = run s tiny
             Expect.equal again.WallSeconds first.WallSeconds "the stored result, not a new run"
+            Expect.isTrue (first.CpuSeconds.HasValue && first.CpuSeconds.Value > 0.0) "processor seconds recorded"
+            Expect.equal again.CpuSeconds first.CpuSeconds "and read back"
             Expect.equal (File.GetLastWriteTimeUtc first.RecordPath) stamp "record untouched"
             Expect.isSome (Option.ofObj (Runner.TryLoadFinished s)) "TryLoadFinished finds it"
         }

@@ -51,6 +51,7 @@ public static class GroupRunner
         var specs = group.Specs.ToArray();
         var first = specs[0];
         var wall = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (environment, profile, device) = Runner.Prepare(first, control);
 
         var datasetSeeds = specs.Select(s => Runner.DatasetSeed(s.Seed)).ToArray();
@@ -117,7 +118,7 @@ public static class GroupRunner
                 var evaluation = environment.Evaluate(ensemble.Member(k), profile.EvalEpisodes, Runner.EvaluationSeed(specs[k].Seed), device);
                 var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
                 var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds / specs.Length, step,
-                    device.ToString(), RunRecord.Commit(), path);
+                    device.ToString(), RunRecord.Commit(), path) { CpuSeconds = Runner.ProcessorSecondsSince(cpu) / specs.Length };
                 RunRecord.Write(path, result, options?.DeepClone().AsObject(), profile, datasetSeeds[k], identities[k]);
                 results.Add(result);
             }

@@ -47,6 +47,11 @@ public sealed record RunResult(
     string? Commit,
     string RecordPath)
 {
+    /// <summary>Processor seconds the run's process spent on it (a group's divided by its members), over the same span
+    /// as <see cref="WallSeconds"/>: unlike wall time it does not grow while the process waits for a core or is
+    /// suspended, so runs timed on a busy machine stay comparable. Null in records written before it existed.</summary>
+    public double? CpuSeconds { get; init; }
+
     /// <summary>True when the runner found the cell finished and returned its stored record without training.</summary>
     public bool Reused { get; init; }
 

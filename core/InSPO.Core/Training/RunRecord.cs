@@ -38,6 +38,7 @@ public static class RunRecord
             ["metrics"] = metrics,
             ["final_policy"] = policy,
             ["wall_seconds"] = result.WallSeconds,
+            ["cpu_seconds"] = result.CpuSeconds,
             ["steps"] = result.Steps,
             ["commit"] = result.Commit,
             ["finished_utc"] = DateTime.UtcNow.ToString("O"),
@@ -85,7 +86,10 @@ public static class RunRecord
         var metrics = root["metrics"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>());
         var policy = root["final_policy"]!.AsArray().Select(p => p!.AsArray().Select(x => x!.GetValue<double>()).ToArray()).ToArray();
         return new RunResult(spec, metrics, policy, root["wall_seconds"]!.GetValue<double>(), root["steps"]!.GetValue<long>(),
-            root["device"]!.GetValue<string>(), root["commit"]?.GetValue<string>(), path);
+            root["device"]!.GetValue<string>(), root["commit"]?.GetValue<string>(), path)
+        {
+            CpuSeconds = root["cpu_seconds"]?.GetValue<double>(),
+        };
     }
 
     static string? _commit;

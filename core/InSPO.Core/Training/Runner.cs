@@ -101,11 +101,15 @@ public static class Runner
         return (environment, profile, device);
     }
 
+    /// <summary>This process's processor seconds since <paramref name="start"/> (its TotalProcessorTime then).</summary>
+    internal static double ProcessorSecondsSince(TimeSpan start) => (Process.GetCurrentProcess().TotalProcessorTime - start).TotalSeconds;
+
     public static RunResult Run(RunSpec spec, RunControl control)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var finished = TryLoadFinished(spec);
         var wall = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (environment, profile, device) = Prepare(spec, control);
         var dir = RunDirectory(spec);
         var checkpointPath = Path.Combine(dir, "checkpoint.bin");
@@ -166,7 +170,10 @@ public static class Runner
         var evaluation = environment.Evaluate(learner, profile.EvalEpisodes, evalSeed, device);
         Evaluate(state.Step, evaluation);
         var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds, state.Step,
-            device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName));
+            device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName))
+        {
+            CpuSeconds = ProcessorSecondsSince(cpu),
+        };
         RunRecord.Write(result.RecordPath, result, options, profile, datasetSeed, datasetIdentity);
         return result;
     }

@@ -56,9 +56,12 @@ for mapName in maps do
         let mixed = tier map "mixed" (fun () -> SmacTiers.Mixed(medium, expert, episodes / 2, 2))
         let replay =
             tier map "medium-replay" (fun () ->
+                // smoke: 2000 steps past where the run restarts (its replay start, or its beginning where medium came
+                // within the window and there is none)
+                let start = Path.Combine(dir, "models", TierModels.ReplayStart + ".bin")
                 let stopAt =
                     if profile = "smoke" then
-                        System.Nullable(InSPO.Training.Checkpoint.ReadStep(Path.Combine(dir, "models", TierModels.ReplayStart + ".bin")) + 2000L)
+                        System.Nullable((if File.Exists start then InSPO.Training.Checkpoint.ReadStep start else 0L) + 2000L)
                     else System.Nullable()
                 SmacTiers.MediumReplay(map, dir, Path.Combine(runs, "qmix-replay"), (profile = "paper"), TorchSharp.torch.CPU, stopAt))
         for name, d in [ "medium", medium; "expert", expert; "medium-replay", replay; "mixed", mixed ] do

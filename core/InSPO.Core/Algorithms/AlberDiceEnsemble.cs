@@ -39,8 +39,7 @@ public sealed class AlberDiceEnsemble : EnsembleLearner
         piData = PerAgent("pi_data", s => s.Networks.PiData);
         nu = PerAgent("nu", s => s.Networks.Nu);
         e = PerAgent("e", s => s.Networks.E);
-        muMinus = Enumerable.Range(0, N).Select(i => new EnsembleAutoregressiveBehaviour($"mu_minus{i}",
-            singles.Select(s => s.Networks.MuMinus[i]).ToArray(), i, N, A, device)).ToArray();
+        muMinus = Ensembles.TeammateModels(singles, s => s.Networks.MuMinus, N, A, device);
         foreach (var s in singles) s.Dispose();
         piOpt = pi.Select(n => (optim.Optimizer)optim.Adam(n.parameters(), o.LearningRate)).ToArray();
         dataOpt = Enumerable.Range(0, N).Select(i => (optim.Optimizer)optim.Adam(piData[i].parameters().Concat(muMinus[i].parameters()), o.LearningRate)).ToArray();

@@ -98,6 +98,13 @@ public static class Ensembles
         Enumerable.Range(0, agents)
             .Select(i => new EnsembleMlp($"{name}{i}", singles.Select(s => (Mlp)net(s).Member(i)).ToArray(), device)).ToArray();
 
+    /// <summary>μ^{-i} of every member, one <see cref="EnsembleAutoregressiveBehaviour"/> per agent i named
+    /// <c>mu_minus{i}</c>, copied from the members' single learners.</summary>
+    public static EnsembleAutoregressiveBehaviour[] TeammateModels<T>(IReadOnlyList<T> singles, Func<T, AutoregressiveBehaviour[]> models,
+                                                                      int agents, int actions, Device device) =>
+        Enumerable.Range(0, agents).Select(i => new EnsembleAutoregressiveBehaviour($"mu_minus{i}",
+            singles.Select(s => models(s)[i]).ToArray(), i, agents, actions, device)).ToArray();
+
     /// <summary>Member k's transitions from its own dataset and generator (the call its single run makes), stacked:
     /// every tensor S × <paramref name="count"/> × ….</summary>
     public static TransitionBatch DrawTransitions(IReadOnlyList<DeviceEpisodeBuffer> data, IReadOnlyList<Generator> generators, long count) =>

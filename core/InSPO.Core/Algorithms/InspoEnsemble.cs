@@ -45,7 +45,7 @@ public sealed class InspoEnsemble : InspoEnsembleLearner<EnsembleMlp>
         int n = spec.Agents;
         var roles = new Roles(AgentMajor("pi", singles, s => s.Networks.Pi, n, device), AgentMajor("mu", singles, s => s.Networks.Mu, n, device),
             AgentMajor("q", singles, s => s.Networks.Q, n, device), AgentMajor("q_target", singles, s => s.Networks.QTarget, n, device),
-            TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
+            Ensembles.TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
         foreach (var s in singles) s.Dispose();
         return roles;
     }

@@ -57,12 +57,6 @@ public abstract class InspoEnsembleLearner<TPolicy> : EnsembleLearner where TPol
     protected static EnsembleMlp AgentMajor<TSingle>(string name, IReadOnlyList<TSingle> singles, Func<TSingle, AgentNetwork> net, int agents, Device device) =>
         new(name, Enumerable.Range(0, agents).SelectMany(j => singles.Select(s => (Mlp)net(s).Member(j))).ToArray(), device);
 
-    /// <summary>μ^{-i} of every member, one ensemble per agent i.</summary>
-    protected static EnsembleAutoregressiveBehaviour[] TeammateModels<TSingle>(IReadOnlyList<TSingle> singles, Func<TSingle, AutoregressiveBehaviour[]> models,
-                                                                            int agents, int actions, Device device) =>
-        Enumerable.Range(0, agents).Select(i => new EnsembleAutoregressiveBehaviour($"mu_minus{i}",
-            singles.Select(s => models(s)[i]).ToArray(), i, agents, actions, device)).ToArray();
-
     public override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Step(long step, long totalSteps, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                                     IReadOnlyList<Generator> generators) =>
         step < o.BehaviourSteps

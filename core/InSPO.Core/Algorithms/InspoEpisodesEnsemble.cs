@@ -41,7 +41,7 @@ public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNe
         var roles = new Roles(new EnsembleAgentNetwork("pi", singles.Select(s => s.Networks.Pi).ToArray(), device),
             new EnsembleAgentNetwork("mu", singles.Select(s => s.Networks.Mu).ToArray(), device),
             AgentMajor("q", singles, s => s.Networks.Q, n, device), AgentMajor("q_target", singles, s => s.Networks.QTarget, n, device),
-            TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
+            Ensembles.TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
         foreach (var s in singles) s.Dispose();
         return roles;
     }

@@ -137,6 +137,12 @@ let tests =
             let saved = weights model
             let final = Directory.GetFiles(Path.Combine(started, "models"), "*.bin") |> Array.filter (fun f -> fst (System.Int64.TryParse(Path.GetFileNameWithoutExtension f))) |> Array.exactlyOne
             Expect.isLessThan (distance (weights final) saved) 0.01f "started from the model's weights"
+            // a start model that is not there is refused before the run's folder is made
+            let missing = Path.Combine(root, "no-model")
+            let code, _, err = CliTests.inspo [ "qmix"; "train"; "--map"; "2s3z"; "--steps"; "8"; "--out"; missing; "--init"; Path.Combine(root, "typo.bin") ]
+            Expect.notEqual code 0 "a missing start model is refused"
+            Expect.stringContains err "typo.bin" "named"
+            Expect.isFalse (Directory.Exists missing) "nothing written"
             let code, _, err = CliTests.inspo [ "qmix"; "train"; "--map"; "2s3z"; "--set"; "nonsense=1"; "--out"; root ]
             Expect.equal code 2 "an unknown option is refused"
             Expect.stringContains err "nonsense" "named"

@@ -51,9 +51,13 @@ public static class QmixTrainer
         if (dev.type == TorchSharp.DeviceType.CPU) set_num_threads(1);
         TorchRuntime.Seed(seed);
         var dir = RunDirectory(root, map.Name, seed);
-        Directory.CreateDirectory(Path.Combine(dir, "models"));
         var checkpointPath = Path.Combine(dir, CheckpointFile);
         var progressPath = Path.Combine(dir, ProgressFile);
+        bool resuming = resume && File.Exists(checkpointPath) && File.Exists(progressPath);
+        // A missing start model is refused before anything is written: a typo must not leave a half-made run folder.
+        if (!resuming && initModel is not null && !File.Exists(initModel))
+            throw new FileNotFoundException($"qmix: no model to start from at {initModel}", initModel);
+        Directory.CreateDirectory(Path.Combine(dir, "models"));
 
         var spec = new SmacEnv(map).Spec;
         // The options beside the models, so that a model loads into the networks it was saved from (Qmix.Load).
@@ -63,7 +67,7 @@ public static class QmixTrainer
         var state = new TrainerState(new Generator((ulong)seed + 0x5EED, dev));
         long episodes = 0, iteration = 0, lastTarget = 0, lastTest = long.MinValue / 2, lastSaved = 0;
         double bestWin = -1, bestReturn = double.NegativeInfinity;
-        if (resume && File.Exists(checkpointPath) && File.Exists(progressPath))
+        if (resuming)
         {
             Checkpoint.Load(checkpointPath, qmix, state);
             var p = JsonNode.Parse(File.ReadAllText(progressPath))!.AsObject();
@@ -74,7 +78,6 @@ public static class QmixTrainer
         }
         else if (initModel is not null)
         {
-            if (!File.Exists(initModel)) throw new FileNotFoundException($"qmix: no model to start from at {initModel}", initModel);
             var kept = Path.Combine(dir, "models", InitModel);
             if (Path.GetFullPath(initModel) != Path.GetFullPath(kept)) File.Copy(initModel, kept, overwrite: true);
             // the networks and Adam moments only: a throwaway state takes the model's counters and generator

@@ -5,7 +5,8 @@
 // one ensemble are the group's wall time divided by its members (GroupRunner); runs of one table share the cores
 // the same way, so the ratio compares like with like. Processor seconds per run (the run process's CPU time, which
 // waiting for a core or being suspended does not add to) are printed too, with their ratio, where every run of the
-// map recorded them (records from before 2026-12-01 did not).
+// map recorded them (records from before 2026-12-01 did not). The number of runs behind each mean is printed: with
+// INSPO_REPORT_ONLY=1 the table is of the runs finished so far.
 // Run: `dotnet fsi experiments/table7_time.fsx` (after a Release build), or `dotnet fsi build.fsx -t Table7`.
 // INSPO_PROFILE, INSPO_DEVICE, INSPO_RUNS, INSPO_REPORTS, INSPO_JOBS as in table1_xor.fsx; INSPO_SMAC_TIERS=a,b: only
 // those tiers; INSPO_SMAC_MAPS=a,b.
@@ -43,11 +44,12 @@ let rows =
         let (ci, cis), (ii, iis) = stats (per "cfcql"), stats (per "inspo")
         let (c1, c1s), (i1, i1s) = stats (per1000 "cfcql"), stats (per1000 "inspo")
         [ SmacExperiments.mapOf r.Experiment.Env
+          sprintf "%d / %d" (runsOf "cfcql").Length (runsOf "inspo").Length
           sprintf "%.1f ± %.1f" c1 c1s; sprintf "%.1f ± %.1f" i1 i1s
           sprintf "%.0f ± %.0f" ci cis; sprintf "%.0f ± %.0f" ii iis
           sprintf "%.2f" (ii / ci) ] @ cpuColumns ]
 let header =
-    [ "map"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
+    [ "map"; "runs (CFCQL / InSPO)"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
       "CFCQL CPU s / run"; "InSPO CPU s / run"; "InSPO / CFCQL (CPU)" ]
 let text =
     sprintf "Table 7: training time on this machine (%s, %d cores), profile %s\n\n%s\n"

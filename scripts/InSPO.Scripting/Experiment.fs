@@ -134,6 +134,8 @@ type Outcome =
     | Reused of RunResult
     /// The runner threw; the message is kept, the other cells go on.
     | Failed of string
+    /// No record a run would reuse, and this call trains nothing (report-only: INSPO_REPORT_ONLY=1).
+    | NotRun
 
 type CellResult = { Cell: Cell; Outcome: Outcome }
 
@@ -146,17 +148,28 @@ type Results =
 let resultOf (c: CellResult) =
     match c.Outcome with
     | Ran r | Reused r -> Some r
-    | Failed _ -> None
+    | Failed _ | NotRun -> None
 
 let private hyperText (hs: (string * float) list) =
     match hs with
     | [] -> ""
     | _ -> " " + (hs |> List.map (fun (k, x) -> sprintf "%s=%g" k x) |> String.concat ",")
 
-/// Runs every cell sequentially through `runner`, writing one progress line per cell to `log`.
-/// A cell is reused when the runner says so (RunResult.Reused: it found the cell finished and returned
-/// its record). A runner exception fails that cell only; its message is logged and kept.
-let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment) =
+/// The outcome of a cell through `runner`: reused when the runner says so (RunResult.Reused: it found the cell
+/// finished and returned its record); a runner exception fails that cell only, its message kept.
+let private outcomeThrough (runner: RunSpec -> RunResult) spec =
+    try
+        let r = runner spec
+        if r.Reused then Reused r else Ran r
+    with ex ->
+        let inner =
+            match ex with
+            | :? AggregateException as a -> (match a.InnerException with null -> ex | i -> i)
+            | _ -> ex
+        Failed inner.Message
+
+/// Every cell sequentially through `outcomeOf`, one progress line per cell to `log`, then a summary line.
+let private runCells (log: string -> unit) (outcomeOf: RunSpec -> Outcome) (e: Experiment) =
     let all = cells e
     let total = all.Length
     log (sprintf "%s: %d cells (%s × %d datasets × %d seeds), profile %s" e.Name total e.Env e.Datasets.Length e.Seeds.Length e.Profile)
@@ -167,16 +180,7 @@ let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment)
             let prefix =
                 sprintf "[%d/%d] %s/%s %s%s seed %d" (i + 1) total e.Env (Runner.DatasetLabel cell.Dataset) cell.Variant.Algorithm.Name
                     (hyperText cell.Variant.Hyperparameters) cell.Seed
-            let outcome =
-                try
-                    let r = runner cell.Spec
-                    if r.Reused then Reused r else Ran r
-                with ex ->
-                    let inner =
-                        match ex with
-                        | :? AggregateException as a -> (match a.InnerException with null -> ex | i -> i)
-                        | _ -> ex
-                    Failed inner.Message
+            let outcome = outcomeOf cell.Spec
             let metricText (r: RunResult) =
                 match r.Metrics.TryGetValue e.Metric with
                 | true, x -> sprintf "%s %.3f" e.Metric x
@@ -185,11 +189,27 @@ let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment)
             | Ran r -> log (sprintf "%s: %s (%d steps, %.1f s)" prefix (metricText r) r.Steps r.WallSeconds)
             | Reused r -> log (sprintf "%s: %s (finished before, reused)" prefix (metricText r))
             | Failed m -> log (sprintf "%s: FAILED: %s" prefix m)
+            | NotRun -> log (sprintf "%s: not run (report only: no finished record with these options, budget and data)" prefix)
             { Cell = cell; Outcome = outcome })
-    let failed = results |> List.filter (fun c -> match c.Outcome with Failed _ -> true | _ -> false) |> List.length
-    let reused = results |> List.filter (fun c -> match c.Outcome with Reused _ -> true | _ -> false) |> List.length
-    log (sprintf "%s: %d ran, %d reused, %d failed in %.1f s" e.Name (total - failed - reused) reused failed clock.Elapsed.TotalSeconds)
+    let count f = results |> List.filter (fun c -> f c.Outcome) |> List.length
+    let failed = count (function Failed _ -> true | _ -> false)
+    let reused = count (function Reused _ -> true | _ -> false)
+    let notRun = count (function NotRun -> true | _ -> false)
+    let notRunText = if notRun > 0 then sprintf ", %d not run" notRun else ""
+    log (sprintf "%s: %d ran, %d reused%s, %d failed in %.1f s" e.Name (total - failed - reused - notRun) reused notRunText failed clock.Elapsed.TotalSeconds)
     { Experiment = e; Cells = results; WallSeconds = clock.Elapsed.TotalSeconds }
+
+/// Runs every cell sequentially through `runner`, writing one progress line per cell to `log`.
+/// A cell is reused when the runner says so (RunResult.Reused: it found the cell finished and returned
+/// its record). A runner exception fails that cell only; its message is logged and kept.
+let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment) = runCells log (outcomeThrough runner) e
+
+/// The cells a run would reuse (Runner.TryReuse) and nothing else: a table of what has finished so far, every other
+/// cell NotRun (printed as "—", or with its seed count n where some seeds finished). Trains and writes no run.
+let reportFinished (log: string -> unit) (e: Experiment) =
+    runCells log (fun spec -> match Runner.TryReuse spec with
+                              | NonNull r -> Reused r
+                              | Null -> NotRun) e
 
 /// How an experiment's cells run.
 type Executor =
@@ -201,6 +221,9 @@ type Executor =
     /// submitted and the script ends (exit 0), to be run again once the array has ended; when every record exists,
     /// `local` aggregates them as a local run does (it finds every cell finished and reuses it).
     | Slurm of options: SlurmOptions * local: Executor
+    /// Trains nothing: the tables of the records that exist (INSPO_REPORT_ONLY=1), e.g. while a queue or a Slurm
+    /// array is still running.
+    | FinishedOnly
 
 /// Runs every cell as groups in parallel processes (GroupScheduler), one progress line per finished group with
 /// the time left; a group's member without a record fails with the line of the group's log that says why.
@@ -267,6 +290,7 @@ let rec executeAll (log: string -> unit) (executor: Executor) (es: Experiment li
     match executor with
     | InProcess runner -> es |> List.map (runWith log runner)
     | Processes(jobs, inspo) -> es |> List.map (runGroupsWith log jobs inspo)
+    | FinishedOnly -> es |> List.map (reportFinished log)
     | Slurm(options, local) ->
         slurmRound log options es |> ignore   // returns only when every group has finished
         executeAll log local es
@@ -285,9 +309,11 @@ let runAll executor es = executeAll (printfn "%s") executor es
 /// Release `inspo` under `root`, or `runner` in this process when INSPO_JOBS is 1; with INSPO_SLURM=1 (set by
 /// `inspo reproduce --slurm`, or by hand for build.fsx targets) a Slurm job array of that `inspo`, aggregated
 /// through `runner` once every record exists. A bad Slurm setting ends the script with one line and exit code 2.
+/// With INSPO_REPORT_ONLY=1 nothing trains: the tables show the records that exist (FinishedOnly).
 let engine (root: string) (runner: RunSpec -> RunResult) =
     let inspo = Path.GetFullPath(Path.Combine(root, "core", "InSPO.Cli", "bin", "Release", "net10.0", "inspo.dll"))
-    if SlurmOptions.Requested() then
+    if Environment.GetEnvironmentVariable "INSPO_REPORT_ONLY" = "1" then FinishedOnly
+    elif SlurmOptions.Requested() then
         let options =
             try
                 let o = SlurmOptions.FromEnvironment(inspo, root)
@@ -339,6 +365,7 @@ let runsCsv (results: Results) =
                 let rate = if r.WallSeconds > 0.0 then sprintf "%.1f" (float r.Steps / r.WallSeconds) else ""
                 [ (match c.Outcome with Ran _ -> "ran" | _ -> "reused"); m; string r.Steps; sprintf "%.3f" r.WallSeconds; rate; r.Device ]
             | Failed msg -> [ "failed: " + msg; ""; ""; ""; ""; "" ]
+            | NotRun -> [ "not run"; ""; ""; ""; ""; "" ]
         [ c.Cell.Dataset; c.Cell.Variant.Label; hyperparametersOf c.Cell.Spec; string c.Cell.Seed ] @ cols |> List.map csvEscape |> String.concat ","
     String.concat "\n" (header :: List.map line results.Cells) + "\n"
 

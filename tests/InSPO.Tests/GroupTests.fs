@@ -16,6 +16,7 @@ let private metricOf (c: CellResult) =
     match c.Outcome with
     | Ran r | Reused r -> r.Metrics["return"]
     | Failed m -> failwithf "cell failed: %s" m
+    | NotRun -> failwith "cell not run"
 
 [<Tests>]
 let tests =
@@ -49,6 +50,30 @@ let tests =
             Expect.equal (Path.GetFileName groups[1].LogPath) "group-seeds-0-1.log" "the log beside the seeds' folders"
             let args = groups[1].TrainArguments() |> List.ofSeq
             Expect.containsAll args [ "--seeds"; "0,1"; "--set"; "alpha=0.1"; "--profile"; "smoke"; "--resume" ] "the inspo command"
+        }
+
+        test "report only: finished cells a run would reuse are shown, the others are not run and nothing is written" {
+            let root = TestPaths.scratchDir "report-only"
+            let quiet (_: string) = ()
+            let seed0 = { tiny root with Seeds = [ 0 ] }
+            let trained = execute quiet (InProcess(fun spec -> Runner.Run(spec, true, null))) seed0
+            let lines = ResizeArray<string>()
+            let report = execute lines.Add FinishedOnly (tiny root)
+            let outcome algorithm seed =
+                (report.Cells |> List.find (fun c -> c.Cell.Variant.Algorithm.Name = algorithm && c.Cell.Seed = seed)).Outcome
+            for algorithm in [ "bc"; "inspo" ] do
+                match outcome algorithm 0 with
+                | Reused r -> Expect.equal r.Metrics["return"] (trained.Cells |> List.find (fun c -> c.Cell.Variant.Algorithm.Name = algorithm) |> metricOf) "seed 0 as trained"
+                | o -> failtestf "%s seed 0: %A" algorithm o
+                Expect.equal (outcome algorithm 1) NotRun (sprintf "%s seed 1 has no record" algorithm)
+            for c in cells (tiny root) |> List.filter (fun c -> c.Seed = 1) do
+                Expect.isFalse (Directory.Exists(Runner.RunDirectory c.Spec)) "no run folder made"
+            Expect.stringContains (Seq.last lines) "0 ran, 2 reused, 2 not run, 0 failed" "summary"
+            let _, rows = Tables.cellsOf Tables.Markdown report
+            Expect.stringContains rows.[0].[2] "(n=1)" "the table marks the seeds it has"
+            // a record of another budget is not what a run of this profile would reuse
+            let otherBudget = execute quiet FinishedOnly { tiny root with Profile = "quick" }
+            Expect.isTrue (otherBudget.Cells |> List.forall (fun c -> c.Outcome = NotRun)) "smoke records are not quick cells"
         }
 
         test "separate group processes give the same cells as the runner in this process, reuse them after, and name a failing group's log" {

@@ -58,6 +58,29 @@ public static class Runner
         return File.Exists(path) ? RunRecord.Read(path, spec) : null;
     }
 
+    /// <summary>The record of a finished cell when <see cref="Run(RunSpec, RunControl)"/> would reuse it (made with the
+    /// same resolved options, budget and data), else null; trains and writes nothing. Report-only tables read cells
+    /// through it, so they show exactly what a run would reuse.</summary>
+    public static RunResult? TryReuse(RunSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var finished = TryLoadFinished(spec);
+        if (finished is null) return null;
+        var (environment, profile, device) = Prepare(spec, new RunControl());
+        int datasetSeed = DatasetSeed(spec.Seed);
+        var data = environment.Dataset(spec.Dataset, datasetSeed);
+        using var init = new Generator((ulong)spec.Seed, CPU);
+        using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
+        return RunRecord.SameConfiguration(finished.RecordPath, OptionsOf(learner), profile, environment.DatasetIdentity(spec.Dataset, datasetSeed),
+                                           Directory.Exists(spec.Dataset))
+            ? finished.AsReused()
+            : null;
+    }
+
+    /// <summary>A learner's resolved options as its record stores them (null for a learner without options).</summary>
+    static JsonObject? OptionsOf(IOfflineLearner learner) =>
+        learner is IHasOptions h ? JsonSerializer.SerializeToNode(h.Options, h.Options.GetType())?.AsObject() : null;
+
     /// <summary>The folder of a cell (see the class summary). Hyperparameters are sorted by name.</summary>
     public static string RunDirectory(RunSpec spec)
     {
@@ -126,7 +149,7 @@ public static class Runner
         // concurrent runs in one process would share), so a seed gives the same start on every device.
         using var init = new Generator((ulong)spec.Seed, CPU);
         using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
-        JsonObject? options = learner is IHasOptions h ? JsonSerializer.SerializeToNode(h.Options, h.Options.GetType())?.AsObject() : null;
+        var options = OptionsOf(learner);
         // A finished cell is reused only when its record was made with the same resolved options, budget and data; a
         // record of another configuration (a changed default, a changed profile, another folder of the same last
         // name) is set aside, never overwritten.

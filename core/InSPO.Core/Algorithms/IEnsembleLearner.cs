@@ -25,8 +25,12 @@ public interface IEnsembleLearner : ICheckpointable, IDisposable
     /// <summary>Member k's decentralised policy (evaluation).</summary>
     IDecentralisedPolicy Member(int k);
 
-    /// <summary>The options record of each member (all equal: a group shares its hyperparameters).</summary>
+    /// <summary>The options record the members share (member 0's).</summary>
     object Options { get; }
+
+    /// <summary>Member k's options record (what its run record stores): <see cref="Options"/>, except in an ensemble
+    /// whose members may set loss coefficients apart (<see cref="InspoOptions.PerMember"/>).</summary>
+    object MemberOptions(int k);
 }
 
 /// <summary>What every seed ensemble shares: its name, member count and options, the modules and optimisers its
@@ -36,6 +40,7 @@ public abstract class EnsembleLearner(string name, object options, int members) 
     public string Name => name;
     public int Members => members;
     public object Options => options;
+    public virtual object MemberOptions(int k) => options;
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; protected init; } = Array.Empty<(string, nn.Module)>();
     public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; protected init; } = Array.Empty<(string, optim.Optimizer)>();
 
@@ -56,18 +61,31 @@ public static class Ensembles
     /// <summary>The ensemble of <paramref name="algorithm"/>, or null where it has none (the group's seeds then train
     /// one after another). Member k's weights are drawn from <paramref name="inits"/>[k] as the single run draws them.</summary>
     public static IEnsembleLearner? TryCreate(string algorithm, EnvSpec spec, IReadOnlyDictionary<string, double>? hyper,
+                                              InSPO.Training.Profile profile, Device device, IReadOnlyList<Generator> inits) =>
+        TryCreateMembers(algorithm, spec, inits.Select(_ => hyper).ToArray(), profile, device, inits);
+
+    /// <summary>The ensemble of members with their own hyperparameters, <paramref name="memberHyper"/>[k] for member k:
+    /// InSPO's members may differ in <see cref="InspoOptions.PerMember"/> (its α and β sweeps as one ensemble); every
+    /// other algorithm's members share all of theirs (an ArgumentException otherwise, as for any other InSPO option).</summary>
+    public static IEnsembleLearner? TryCreateMembers(string algorithm, EnvSpec spec, IReadOnlyList<IReadOnlyDictionary<string, double>?> memberHyper,
                                               InSPO.Training.Profile profile, Device device, IReadOnlyList<Generator> inits)
     {
+        if (memberHyper.Count != inits.Count) throw new ArgumentException($"{algorithm}: {memberHyper.Count} members' hyperparameters for {inits.Count} members");
+        if (algorithm.Equals("inspo", StringComparison.OrdinalIgnoreCase))
+        {
+            var members = memberHyper.Select(h => InspoOptions.For(spec.Name, h, profile)).ToArray();
+            if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return new InspoEpisodesEnsemble(spec, members, device, inits);
+            return members.All(InspoEnsemble.Supports) ? new InspoEnsemble(spec, members, device, inits) : null;
+        }
+        var hyper = memberHyper.Count > 0 ? memberHyper[0] : null;
+        if (memberHyper.Any(h => !SameHyperparameters(h, hyper)))
+            throw new ArgumentException($"{algorithm}: the members of one ensemble must share every hyperparameter (only InSPO's members may differ, in {string.Join(", ", InspoOptions.PerMember)})");
         switch (algorithm.ToLowerInvariant())
         {
             case "cfcql":
                 return InSPO.Nets.AgentNetworks.IsSmac(spec)
                     ? new CfcqlEpisodesEnsemble(spec, CfcqlOptions.ForEpisodes(hyper, profile), device, inits)
                     : new CfcqlEnsemble(spec, CfcqlOptions.For(spec.Name, hyper, profile), device, inits);
-            case "inspo":
-                var inspo = InspoOptions.For(spec.Name, hyper, profile);
-                if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return new InspoEpisodesEnsemble(spec, inspo, device, inits);
-                return InspoEnsemble.Supports(inspo) ? new InspoEnsemble(spec, inspo, device, inits) : null;
             case "alberdice":
                 return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new AlberDiceEnsemble(spec, AlberDiceOptions.For(spec.Name, hyper, profile), device, inits);
             case "omar":
@@ -83,6 +101,13 @@ public static class Ensembles
             default:
                 return null;
         }
+    }
+
+    static bool SameHyperparameters(IReadOnlyDictionary<string, double>? a, IReadOnlyDictionary<string, double>? b)
+    {
+        var x = a ?? new Dictionary<string, double>();
+        var y = b ?? new Dictionary<string, double>();
+        return x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var v) && v.Equals(kv.Value));
     }
 
     /// <summary>Whether a group of <paramref name="algorithm"/> should train as one ensemble on <paramref name="device"/>

@@ -17,10 +17,10 @@ public sealed class LogAlpha : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>One log α per member of a seed ensemble, each starting at log <paramref name="alpha"/>.</summary>
-    public LogAlpha(double alpha, long members, Device device) : base("log_alpha")
+    /// <summary>One log α per member of an ensemble, member s starting at log <paramref name="alphas"/>[s].</summary>
+    public LogAlpha(IReadOnlyList<double> alphas, Device device) : base("log_alpha")
     {
-        Value = new Parameter(full(members, Math.Log(alpha), dtype: float32, device: device));
+        Value = new Parameter(tensor(alphas.Select(a => (float)Math.Log(a)).ToArray(), dtype: float32, device: device));
         RegisterComponents();
     }
 }

@@ -19,7 +19,9 @@ namespace InSPO.Algorithms;
 /// Polyak step moves only those rows.</item>
 /// <item>μ^{-i}: one <see cref="EnsembleAutoregressiveBehaviour"/> per agent; phase 1 trains every agent of every
 /// member each step under one Adam (elementwise: the single run's per-agent Adams).</item>
-/// <item>α: one log α per member (Eq. 25 on its own KL).</item>
+/// <item>α: one log α per member (Eq. 25 on its own KL). Members may set their loss coefficients apart
+/// (<see cref="InspoOptions.PerMember"/>: α fixed or auto-tuned towards its own D̄_KL, β₀ and its schedule), which
+/// enter Eq. 20, 24 and 25 as S × 1 tensors.</item>
 /// <item>A member whose loss is not finite ends the round at once and returns its losses so far; the group
 /// runner then stops the whole group naming its seed (a NaN ρ would make the next resampling fail).</item>
 /// </list>
@@ -30,18 +32,18 @@ public sealed class InspoEnsemble : InspoEnsembleLearner<EnsembleMlp>
 {
     public static bool Supports(InspoOptions options) => options.Resample == ResampleScope.Batch;
 
-    public InspoEnsemble(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
-        : base(spec, Checked(options), device, inits.Count, RolesOf(spec, options, device, inits))
+    /// <summary>Member k has options <paramref name="members"/>[k] (they may differ in <see cref="InspoOptions.PerMember"/>)
+    /// and initial weights from <paramref name="inits"/>[k].</summary>
+    public InspoEnsemble(EnvSpec spec, IReadOnlyList<InspoOptions> members, Device device, IReadOnlyList<Generator> inits)
+        : base(spec, members.All(Supports) ? Checked(members, inits) : throw new ArgumentException("the InSPO ensemble resamples within each member's batch only"),
+               device, RolesOf(spec, members, device, inits))
     {
     }
 
-    static InspoOptions Checked(InspoOptions options) =>
-        Supports(options) ? options : throw new ArgumentException("the InSPO ensemble resamples within each member's batch only");
-
     /// <summary>Each member's single learner, built from its own generator, draws the weights its single run starts from.</summary>
-    static Roles RolesOf(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
+    static Roles RolesOf(EnvSpec spec, IReadOnlyList<InspoOptions> members, Device device, IReadOnlyList<Generator> inits)
     {
-        var singles = inits.Select(g => new Inspo(spec, options, CPU, g)).ToArray();
+        var singles = inits.Select((g, k) => new Inspo(spec, members[k], CPU, g)).ToArray();
         int n = spec.Agents;
         var roles = new Roles(AgentMajor("pi", singles, s => s.Networks.Pi, n, device), AgentMajor("mu", singles, s => s.Networks.Mu, n, device),
             AgentMajor("q", singles, s => s.Networks.Q, n, device), AgentMajor("q_target", singles, s => s.Networks.QTarget, n, device),
@@ -71,7 +73,7 @@ public sealed class InspoEnsemble : InspoEnsembleLearner<EnsembleMlp>
     protected override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Round(long t, long total, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                                         IReadOnlyList<Generator> generators)
     {
-        double beta = o.BetaAt(t, total);
+        var (beta, betaValues) = BetaPerMember(t, total);
         var alpha = AlphaPerMember();
         var pool = Ensembles.DrawTransitions(data, generators, (long)o.BatchSize * o.InnerSteps);
         long k = pool.Rewards.shape[1];
@@ -125,12 +127,12 @@ public sealed class InspoEnsemble : InspoEnsembleLearner<EnsembleMlp>
                 }
         }
 
-        EndRound(losses, rhoMean, beta, () => KlGap(pool));
+        EndRound(losses, rhoMean, betaValues, () => KlGap(pool));
         return losses;
     }
 
     /// <summary>Eq. 24 for each member's agent iₙ (its rows of the role ensembles): the TD error and CQL gap per member.</summary>
-    (float[] Td, float[] Cql) CriticStep(Tensor rows, Tensor agents, TransitionBatch b, Tensor alpha, double beta)
+    (float[] Td, float[] Cql) CriticStep(Tensor rows, Tensor agents, TransitionBatch b, Tensor alpha, Tensor beta)
     {
         Tensor y, muProbs;
         using (no_grad())
@@ -149,7 +151,7 @@ public sealed class InspoEnsemble : InspoEnsembleLearner<EnsembleMlp>
     }
 
     /// <summary>Eq. 20 for each member's agent iₙ: −E[w · log πⁱ(aⁱ|oⁱ)] per member.</summary>
-    float[] PolicyStep(Tensor rows, Tensor agents, TransitionBatch b, Tensor alpha, double beta)
+    float[] PolicyStep(Tensor rows, Tensor agents, TransitionBatch b, Tensor alpha, Tensor beta)
     {
         var observations = OfAgents(b.Observations, agents);
         var available = OfAgents(b.Available, agents);
@@ -176,7 +178,7 @@ public sealed class InspoEnsemble : InspoEnsembleLearner<EnsembleMlp>
         var logMu = AllAgents(mu, b.Observations, b.Available);
         var klSum = zeros(S, device: device);
         for (int i = 0; i < N; i++)
-            klSum = klSum + InspoObjectives.Kl(logPi.select(2, i), logMu.select(2, i)).mean(new long[] { 1 }) - o.KlTarget;
+            klSum = klSum + InspoObjectives.Kl(logPi.select(2, i), logMu.select(2, i)).mean(new long[] { 1 }) - klTarget;
         return klSum;
     }
 

@@ -28,15 +28,17 @@ namespace InSPO.Algorithms;
 /// </summary>
 public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNetwork>
 {
-    public InspoEpisodesEnsemble(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
-        : base(spec, options, device, inits.Count, RolesOf(spec, options, device, inits))
+    /// <summary>Member k has options <paramref name="members"/>[k] (they may differ in <see cref="InspoOptions.PerMember"/>)
+    /// and initial weights from <paramref name="inits"/>[k].</summary>
+    public InspoEpisodesEnsemble(EnvSpec spec, IReadOnlyList<InspoOptions> members, Device device, IReadOnlyList<Generator> inits)
+        : base(spec, Checked(members, inits), device, RolesOf(spec, members, device, inits))
     {
     }
 
     /// <summary>Each member's single learner, built from its own generator, draws the weights its single run starts from.</summary>
-    static Roles RolesOf(EnvSpec spec, InspoOptions options, Device device, IReadOnlyList<Generator> inits)
+    static Roles RolesOf(EnvSpec spec, IReadOnlyList<InspoOptions> members, Device device, IReadOnlyList<Generator> inits)
     {
-        var singles = inits.Select(g => new InspoEpisodes(spec, options, CPU, g)).ToArray();
+        var singles = inits.Select((g, k) => new InspoEpisodes(spec, members[k], CPU, g)).ToArray();
         int n = spec.Agents;
         var roles = new Roles(new EnsembleAgentNetwork("pi", singles.Select(s => s.Networks.Pi).ToArray(), device),
             new EnsembleAgentNetwork("mu", singles.Select(s => s.Networks.Mu).ToArray(), device),
@@ -75,7 +77,7 @@ public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNe
     protected override IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> Round(long t, long total, IReadOnlyList<DeviceEpisodeBuffer> data,
                                                                                         IReadOnlyList<Generator> generators)
     {
-        double beta = o.BetaAt(t, total);
+        var (beta, betaValues) = BetaPerMember(t, total);
         var alpha = AlphaPerMember();
         var b = Ensembles.DrawEpisodes(data, generators, o.EpisodeBatch);
         var rows = MemberSteps.Of(b);
@@ -139,14 +141,14 @@ public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNe
                 }
         }
 
-        EndRound(losses, rhoMean, beta, () => KlGap(rows, o.Sequential ? piRowsNow : null, b, rows.Take(muGrid)));
+        EndRound(losses, rhoMean, betaValues, () => KlGap(rows, o.Sequential ? piRowsNow : null, b, rows.Take(muGrid)));
         return losses;
     }
 
     /// <summary>Eq. 24 for each member's agent iₙ on its resampled rows, π and μ at τⁱ_{t+1} gathered from the unrolls:
     /// the TD error and CQL gap per member.</summary>
     (float[] Td, float[] Cql) CriticStep(Tensor agentRows, Tensor agents, EpisodeBatch b, MemberSteps drawn, Tensor logPiGrid, Tensor logMuGrid,
-                                         Tensor alpha, double beta)
+                                         Tensor alpha, Tensor beta)
     {
         var next = drawn.Next;
         Tensor y, muProbs;
@@ -167,7 +169,7 @@ public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNe
 
     /// <summary>Eq. 20 for each member's agent iₙ on its resampled rows: −Σ w · log πⁱ(aⁱ|τⁱ) per member, log πⁱ
     /// gathered from an unroll with gradient.</summary>
-    float[] PolicyStep(Tensor agentRows, Tensor agents, EpisodeBatch b, MemberSteps drawn, Tensor logPiGrid, Tensor logMuGrid, Tensor alpha, double beta)
+    float[] PolicyStep(Tensor agentRows, Tensor agents, EpisodeBatch b, MemberSteps drawn, Tensor logPiGrid, Tensor logMuGrid, Tensor alpha, Tensor beta)
     {
         var logPi = drawn.Take(logPiGrid);                                                                       // S × M × A
         var actions = OfAgents(drawn.Take(b.Actions), agents, 2);
@@ -188,7 +190,7 @@ public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNe
     {
         using var _ = no_grad();
         var logPi = piRowsNow ?? rows.Take(LogProbs(pi, b));                                                     // S × M × N × A
-        return (rows.Mean(InspoObjectives.Kl(logPi, muRows)) - o.KlTarget).sum(-1);                               // S
+        return (rows.Mean(InspoObjectives.Kl(logPi, muRows)) - klTarget.view(S, 1)).sum(-1);                      // S
     }
 
     /// <summary>A2PO's score of every agent of every member on its own rows (target critics, current policies), [s][i].</summary>

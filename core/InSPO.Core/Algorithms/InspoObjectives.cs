@@ -40,11 +40,11 @@ public static class InspoObjectives
     /// <summary>Eq. 24's target y = r + γ(1−done)[E_{a'∼π} Q̄(s',a') − α KL(π(·|o')‖μ(·|o')) + β H(π(·|o'))].</summary>
     public static Tensor CriticTarget(Tensor rewards, Tensor done, double gamma, Tensor logPiNext, Tensor logMuNext, Tensor qTargetNext,
                                       double alpha, double beta) =>
-        CriticTarget(rewards, done, gamma, logPiNext, logMuNext, qTargetNext, Scalar(alpha), beta);
+        CriticTarget(rewards, done, gamma, logPiNext, logMuNext, qTargetNext, Scalar(alpha), Scalar(beta));
 
-    /// <summary>Eq. 24's target with α per member (S × 1, rows S × K).</summary>
+    /// <summary>Eq. 24's target with α and β per member (S × 1, rows S × K).</summary>
     public static Tensor CriticTarget(Tensor rewards, Tensor done, double gamma, Tensor logPiNext, Tensor logMuNext, Tensor qTargetNext,
-                                      Tensor alpha, double beta)
+                                      Tensor alpha, Tensor beta)
     {
         var piNext = logPiNext.exp();
         var qNext = (piNext * qTargetNext).sum(-1);
@@ -70,10 +70,10 @@ public static class InspoObjectives
     /// <summary>Eq. 20's weight on log π(aⁱ|·) (no gradient): A = Q̄(s,aⁱ) − E_{a∼π} Q̄(s,a), then
     /// min(exp((A − β log μ(aⁱ)) / (α+β)), max).</summary>
     public static Tensor PolicyWeight(Tensor qBar, Tensor piProbs, Tensor actions, Tensor logMuA, double alpha, double beta, double max) =>
-        PolicyWeight(qBar, piProbs, actions, logMuA, Scalar(alpha), beta, max);
+        PolicyWeight(qBar, piProbs, actions, logMuA, Scalar(alpha), Scalar(beta), max);
 
-    /// <summary>Eq. 20's weight with α per member (S × 1, rows S × K).</summary>
-    public static Tensor PolicyWeight(Tensor qBar, Tensor piProbs, Tensor actions, Tensor logMuA, Tensor alpha, double beta, double max)
+    /// <summary>Eq. 20's weight with α and β per member (S × 1, rows S × K).</summary>
+    public static Tensor PolicyWeight(Tensor qBar, Tensor piProbs, Tensor actions, Tensor logMuA, Tensor alpha, Tensor beta, double max)
     {
         var advantage = MaskedCategorical.Pick(qBar, actions) - (piProbs * qBar).sum(-1);
         return ClippedWeight(advantage, logMuA, alpha, beta, max);
@@ -81,11 +81,11 @@ public static class InspoObjectives
 
     /// <summary>Eq. 20's weight exp((A − β log μ)/(α+β)), clipped at <paramref name="max"/>. The exponent is
     /// clamped at log max before exponentiating, which is the same as min(exp(·), max) without overflow.</summary>
-    public static Tensor ClippedWeight(Tensor advantage, Tensor logMu, Tensor alpha, double beta, double max) =>
+    public static Tensor ClippedWeight(Tensor advantage, Tensor logMu, Tensor alpha, Tensor beta, double max) =>
         ((advantage - beta * logMu) / (alpha + beta)).clamp_max(Math.Log(max)).exp().clamp_max(max);
 
-    /// <summary>α as a 0-dimensional tensor, so one formula serves a single run and an ensemble.</summary>
-    static Tensor Scalar(double alpha) => tensor((float)alpha);
+    /// <summary>α or β as a 0-dimensional tensor, so one formula serves a single run and an ensemble.</summary>
+    static Tensor Scalar(double value) => tensor((float)value);
 
     /// <summary>KL(π‖μ) per row from log-probabilities (masked actions contribute 0).</summary>
     public static Tensor Kl(Tensor logPi, Tensor logMu) => (logPi.exp() * (logPi - logMu)).sum(-1);

@@ -176,6 +176,31 @@ public sealed record InspoOptions
         return o;
     }
 
+    /// <summary>The options the members of one ensemble may set apart (hyperparameter names): the loss coefficients
+    /// α (fixed or auto-tuned, with its D̄_KL) and the entropy schedule (β₀, its decay, on/off), so that the paper's α and
+    /// β₀ sweeps (C.4, Table 5) train as one ensemble. They enter only as per-member numbers in Eq. 20, 24 and 25; every
+    /// other option shapes the networks, the batches or the round and is shared by a group.</summary>
+    public static readonly string[] PerMember = { "alpha", "alpha_auto", "kl_target", "beta0", "beta_final_ratio", "entropy" };
+
+    /// <summary>The members' options when they differ only in <see cref="PerMember"/> options; otherwise an
+    /// ArgumentException naming the option that differs.</summary>
+    public static IReadOnlyList<InspoOptions> CheckGroup(IReadOnlyList<InspoOptions> members)
+    {
+        if (members.Count == 0) throw new ArgumentException("inspo: an ensemble needs at least one member");
+        var first = members[0];
+        foreach (var m in members)
+        {
+            // set the per-member options to the first member's: what is left must be the first member's options
+            var shared = m with { Alpha = first.Alpha, AlphaAuto = first.AlphaAuto, KlTarget = first.KlTarget, Beta0 = first.Beta0,
+                                  BetaFinalRatio = first.BetaFinalRatio, Entropy = first.Entropy };
+            if (shared == first) continue;
+            var differing = typeof(InspoOptions).GetProperties().Where(p => !Equals(p.GetValue(shared), p.GetValue(first))).Select(p => p.Name);
+            throw new ArgumentException($"inspo: the members of one ensemble differ in {string.Join(", ", differing)}; only "
+                                        + $"{string.Join(", ", PerMember)} may differ within a group");
+        }
+        return members;
+    }
+
     /// <summary>β at policy-phase step t of T (0 with entropy off).</summary>
     public double BetaAt(long t, long total) =>
         Entropy ? Beta0 * Math.Pow(BetaFinalRatio, total <= 1 ? 1 : (double)t / (total - 1)) : 0;

@@ -65,7 +65,6 @@ public static class GroupRunner
             : null;
         foreach (var g in inits) g.Dispose();
         if (ensemble is null) return null;
-        var options = JsonSerializer.SerializeToNode(ensemble.Options, ensemble.Options.GetType())?.AsObject();
         var buffers = data.Select(d => new DeviceEpisodeBuffer(d, device)).ToArray();
         try
         {
@@ -119,7 +118,8 @@ public static class GroupRunner
                 var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
                 var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds / specs.Length, step,
                     device.ToString(), RunRecord.Commit(), path) { CpuSeconds = Runner.ProcessorSecondsSince(cpu) / specs.Length };
-                RunRecord.Write(path, result, options?.DeepClone().AsObject(), profile, datasetSeeds[k], identities[k]);
+                var options = ensemble.MemberOptions(k);
+                RunRecord.Write(path, result, JsonSerializer.SerializeToNode(options, options.GetType())?.AsObject(), profile, datasetSeeds[k], identities[k]);
                 results.Add(result);
             }
             return results;

@@ -28,6 +28,13 @@ let table7 map =
 let results = runAll (engine root (fun spec -> InSPO.Training.Runner.Run(spec, true, null))) (maps |> List.map table7)
 
 let stats (xs: float list) = if List.isEmpty xs then nan, nan else List.average xs, Stats.std xs
+/// "mean ± std" with `digits` decimals; "—" without runs, the mean alone for one run.
+let meanStd digits (xs: float list) =
+    match xs with
+    | [] -> "—"
+    | [ x ] -> sprintf "%.*f (one run)" digits x
+    | _ -> let m, s = stats xs in sprintf "%.*f ± %.*f" digits m digits s
+let ratio (a: float list) (b: float list) = if a.IsEmpty || b.IsEmpty then "—" else sprintf "%.2f" (List.average a / List.average b)
 let rows =
     [ for r in results ->
         let runsOf name =
@@ -39,15 +46,13 @@ let rows =
             if not xs.IsEmpty && xs |> List.forall (fun c -> c.HasValue) then Some [ for c in xs -> c.Value ] else None
         let cpuColumns =
             match cpu "cfcql", cpu "inspo" with
-            | Some c, Some i -> let (cm, cs), (im, is) = stats c, stats i in [ sprintf "%.0f ± %.0f" cm cs; sprintf "%.0f ± %.0f" im is; sprintf "%.2f" (im / cm) ]
-            | _ -> [ "–"; "–"; "–" ]
-        let (ci, cis), (ii, iis) = stats (per "cfcql"), stats (per "inspo")
-        let (c1, c1s), (i1, i1s) = stats (per1000 "cfcql"), stats (per1000 "inspo")
+            | Some c, Some i when not c.IsEmpty && not i.IsEmpty -> [ meanStd 0 c; meanStd 0 i; ratio i c ]
+            | _ -> [ "—"; "—"; "—" ]
         [ SmacExperiments.mapOf r.Experiment.Env
           sprintf "%d / %d" (runsOf "cfcql").Length (runsOf "inspo").Length
-          sprintf "%.1f ± %.1f" c1 c1s; sprintf "%.1f ± %.1f" i1 i1s
-          sprintf "%.0f ± %.0f" ci cis; sprintf "%.0f ± %.0f" ii iis
-          sprintf "%.2f" (ii / ci) ] @ cpuColumns ]
+          meanStd 1 (per1000 "cfcql"); meanStd 1 (per1000 "inspo")
+          meanStd 0 (per "cfcql"); meanStd 0 (per "inspo")
+          ratio (per "inspo") (per "cfcql") ] @ cpuColumns ]
 let header =
     [ "map"; "runs (CFCQL / InSPO)"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
       "CFCQL CPU s / run"; "InSPO CPU s / run"; "InSPO / CFCQL (CPU)" ]

@@ -43,13 +43,8 @@ public sealed class InspoEnsemble : InspoEnsembleLearner<EnsembleMlp>
     /// <summary>Each member's single learner, built from its own generator, draws the weights its single run starts from.</summary>
     static Roles RolesOf(EnvSpec spec, IReadOnlyList<InspoOptions> members, Device device, IReadOnlyList<Generator> inits)
     {
-        var singles = inits.Select((g, k) => new Inspo(spec, members[k], CPU, g)).ToArray();
-        int n = spec.Agents;
-        var roles = new Roles(AgentMajor("pi", singles, s => s.Networks.Pi, n, device), AgentMajor("mu", singles, s => s.Networks.Mu, n, device),
-            AgentMajor("q", singles, s => s.Networks.Q, n, device), AgentMajor("q_target", singles, s => s.Networks.QTarget, n, device),
-            Ensembles.TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
-        foreach (var s in singles) s.Dispose();
-        return roles;
+        var singles = inits.Select((g, k) => (InspoLearner)new Inspo(spec, members[k], CPU, g)).ToArray();
+        return RolesOf(singles, spec, device, (name, net) => AgentMajor(name, singles, net, spec.Agents, device));
     }
 
     // ------------------------------------------------------------------ phase 1: μⁱ and μ^{-i}

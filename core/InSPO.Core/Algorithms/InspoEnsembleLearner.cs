@@ -68,6 +68,19 @@ public abstract class InspoEnsembleLearner<TPolicy> : EnsembleLearner where TPol
         members.Count == inits.Count ? InspoOptions.CheckGroup(members)
         : throw new ArgumentException($"inspo: {members.Count} members' options for {inits.Count} members");
 
+    /// <summary>The role ensembles from the members' single learners (each built from its member's options and
+    /// generator: the weights its single run starts from; disposed here), π and μ batched by <paramref name="policy"/>
+    /// (role name, network of a single learner → the subclass's kind).</summary>
+    protected static Roles RolesOf(IReadOnlyList<InspoLearner> singles, EnvSpec spec, Device device, Func<string, Func<InspoLearner, AgentNetwork>, TPolicy> policy)
+    {
+        int n = spec.Agents;
+        var roles = new Roles(policy("pi", s => s.Networks.Pi), policy("mu", s => s.Networks.Mu),
+            AgentMajor("q", singles, s => s.Networks.Q, n, device), AgentMajor("q_target", singles, s => s.Networks.QTarget, n, device),
+            Ensembles.TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
+        foreach (var s in singles) s.Dispose();
+        return roles;
+    }
+
     /// <summary>Agent j of every member as one <see cref="EnsembleMlp"/> per role, agent-major (row j·S + s).</summary>
     protected static EnsembleMlp AgentMajor<TSingle>(string name, IReadOnlyList<TSingle> singles, Func<TSingle, AgentNetwork> net, int agents, Device device) =>
         new(name, Enumerable.Range(0, agents).SelectMany(j => singles.Select(s => (Mlp)net(s).Member(j))).ToArray(), device);

@@ -38,14 +38,8 @@ public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNe
     /// <summary>Each member's single learner, built from its own generator, draws the weights its single run starts from.</summary>
     static Roles RolesOf(EnvSpec spec, IReadOnlyList<InspoOptions> members, Device device, IReadOnlyList<Generator> inits)
     {
-        var singles = inits.Select((g, k) => new InspoEpisodes(spec, members[k], CPU, g)).ToArray();
-        int n = spec.Agents;
-        var roles = new Roles(new EnsembleAgentNetwork("pi", singles.Select(s => s.Networks.Pi).ToArray(), device),
-            new EnsembleAgentNetwork("mu", singles.Select(s => s.Networks.Mu).ToArray(), device),
-            AgentMajor("q", singles, s => s.Networks.Q, n, device), AgentMajor("q_target", singles, s => s.Networks.QTarget, n, device),
-            Ensembles.TeammateModels(singles, s => s.Networks.MuMinus, n, spec.Actions, device));
-        foreach (var s in singles) s.Dispose();
-        return roles;
+        var singles = inits.Select((g, k) => (InspoLearner)new InspoEpisodes(spec, members[k], CPU, g)).ToArray();
+        return RolesOf(singles, spec, device, (name, net) => new EnsembleAgentNetwork(name, singles.Select(net).ToArray(), device));
     }
 
     // ------------------------------------------------------------------ phase 1: μⁱ and μ^{-i}

@@ -10,6 +10,7 @@ type TrainArgs =
     | Algo of algorithm: string
     | Seed of seed: int
     | Seeds of seeds: string
+    | Sweep of sweep: string
     | Profile of profile: string
     | Device of device: string
     | Out of folder: string
@@ -24,6 +25,7 @@ type TrainArgs =
             | Algo _ -> sprintf "%s (default inspo)." (String.concat ", " InSPO.Algorithms.Learners.Known)
             | Seed _ -> "run seed (default 0); the generated dataset's seed is derived from it."
             | Seeds _ -> "a group: several seeds of the cell in one process (0-4, or 0,2,5), each with its own run folder and record; the exit code is 1 when any failed."
+            | Sweep _ -> "name=v1,v2,…: every value of one hyperparameter × every seed (--seed or --seeds) in one process, each cell its own run folder and record; one ensemble where the members may differ in it (InSPO: alpha, alpha_auto, kl_target, beta0, beta_final_ratio, entropy), else one after another."
             | Profile _ -> "budget: smoke, quick or paper (default quick)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
             | Out _ -> "root folder of run folders (default runs)."

@@ -52,7 +52,12 @@ let private trainOne (spec: RunSpec) resume (every: Nullable<int64>) =
 /// `--seeds`: the group through the group runner (one ensemble where the algorithm has one, else one seed after
 /// another); a failed member is reported and the others go on.
 let private runGroup (group: RunGroup) resume every =
-    let label = sprintf "%s/%s/%s seeds %s" group.Template.Env (Runner.DatasetLabel group.Template.Dataset) group.Template.Algorithm group.SeedList
+    let label = group.Label
+    // a sweep's member is its value and seed
+    let memberName (spec: RunSpec) =
+        match group.Sweep with
+        | NonNull sweep -> sprintf "%s=%g seed %d" sweep.Name spec.Hyperparameters[sweep.Name] spec.Seed
+        | Null -> sprintf "seed %d" spec.Seed
     let outcomes =
         ProgressBar.run label (fun bar ->
             let progress =
@@ -63,8 +68,8 @@ let private runGroup (group: RunGroup) resume every =
         match result, error with
         | NonNull r, _ ->
             let metric = r.Metrics |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> sprintf "%s %.4f" kv.Key kv.Value) |> String.concat ", "
-            printfn "seed %d: %s%s (record: %s)" spec.Seed metric (if r.Reused then ", finished before" else "") r.RecordPath
-        | _, NonNull e -> eprintfn "inspo: seed %d: %s" spec.Seed (e.Message.Split('\n').[0])
+            printfn "%s: %s%s (record: %s)" (memberName spec) metric (if r.Reused then ", finished before" else "") r.RecordPath
+        | _, NonNull e -> eprintfn "inspo: %s: %s" (memberName spec) (e.Message.Split('\n').[0])
         | _ -> ()
     if outcomes |> Seq.exists (fun struct (_, r, _) -> isNull r) then 1 else 0
 
@@ -74,12 +79,14 @@ let run (args: ParseResults<TrainArgs>) =
     let every = args.TryGetResult TrainArgs.Eval_Every |> Option.toNullable
     if every.HasValue && every.Value < 1L then
         raise (ArgumentException(sprintf "--eval-every %d: expected a number of steps ≥ 1" every.Value))
-    match args.TryGetResult TrainArgs.Seeds with
-    | Some _ when args.Contains TrainArgs.Seed -> raise (ArgumentException "--seed and --seeds: give one of them")
-    | Some text ->
+    let sweep = args.TryGetResult TrainArgs.Sweep |> Option.map RunGroup.SweepOf.Parse
+    match args.TryGetResult TrainArgs.Seeds, sweep with
+    | Some _, _ when args.Contains TrainArgs.Seed -> raise (ArgumentException "--seed and --seeds: give one of them")
+    | Some text, _ ->
         let seeds = RunGroup.ParseSeeds text
-        runGroup (RunGroup(spec.WithSeed seeds[0], seeds)) resume every
-    | None ->
+        runGroup (RunGroup(spec.WithSeed seeds[0], seeds, Option.toObj sweep)) resume every
+    | None, Some sweep -> runGroup (RunGroup(spec, [ spec.Seed ], sweep)) resume every
+    | None, None ->
         let result = trainOne spec resume every
         if result.Reused then
             AnsiConsole.MarkupLine("[grey]finished before: its record is kept (delete the run folder to rerun)[/]")

@@ -76,6 +76,45 @@ let tests =
             Expect.isTrue (otherBudget.Cells |> List.forall (fun c -> c.Outcome = NotRun)) "smoke records are not quick cells"
         }
 
+        test "a sweep group: every value × seed its own cell's record, as the single runs; InSPO's as one ensemble, CFCQL's one after another" {
+            let root = TestPaths.scratchDir "sweep"
+            let single algo hyper seed = Runner.Run(RunSpec("xor", "b", algo, seed, "smoke", "cpu", readOnlyDict hyper, TestPaths.scratchDir "sweep-single"), RunControl())
+            let argmax (p: float[]) = Array.findIndex ((=) (Array.max p)) p
+            for algo, name, values, ensemble in [ "inspo", "alpha", [ 0.1; 0.5 ], true; "cfcql", "cql_alpha", [ 0.5; 5.0 ], false ] do
+                let group = RunGroup(RunSpec("xor", "b", algo, 0, "smoke", "cpu", readOnlyDict [ "gamma", 0.9 ], root), [ 0; 1 ], RunGroup.SweepOf(name, values))
+                Expect.equal (File.Exists group.CheckpointPath) false "nothing yet"
+                let members = GroupRunner.Run(group, RunControl()) |> List.ofSeq
+                Expect.equal members.Length 4 "2 values × 2 seeds"
+                Expect.equal (File.Exists group.CheckpointPath) ensemble (sprintf "%s: %s" algo (if ensemble then "one ensemble" else "one after another"))
+                for struct (spec, r, e) in members do
+                    Expect.isNull e "no error"
+                    let value = spec.Hyperparameters[name]
+                    let alone = single algo [ name, value; "gamma", 0.9 ] spec.Seed
+                    let r = nonNull r
+                    let cell = sprintf "%s %s=%g seed %d" algo name value spec.Seed
+                    Expect.equal (Path.GetDirectoryName r.RecordPath) (Runner.RunDirectory spec) (cell + ": its own cell's folder")
+                    Expect.stringContains (Runner.RunDirectory spec) (sprintf "%s=%g" name value) (cell + ": named by its value")
+                    Expect.floatClose { absolute = 1e-3; relative = 0.0 } r.Metrics["return"] alone.Metrics["return"] (cell + ": return")
+                    Expect.equal (Array.map argmax r.FinalPolicy) (Array.map argmax alone.FinalPolicy) (cell + ": the same final joint action")
+                    // the record is the cell's: a table script finds it finished with the member's own options
+                    Expect.isTrue (Runner.TryReuse spec |> isNull |> not) (cell + ": reused by a run of that cell")
+            let args = RunGroup(RunSpec("xor", "b", "inspo", 0, "smoke", "cpu", readOnlyDict [ "alpha", 3.0; "gamma", 0.9 ], root), [ 0; 1 ], RunGroup.SweepOf("alpha", [ 0.1; 0.5 ])).TrainArguments() |> List.ofSeq
+            Expect.containsAll args [ "--sweep"; "alpha=0.1,0.5"; "--set"; "gamma=0.9" ] "the inspo command"
+            Expect.isFalse (List.contains "alpha=3" args) "the swept option is not also set"
+            for bad, named in [ "alpha", "expected name=value"; "alpha=1,x", "'x'"; "alpha=1,1", "twice" ] do
+                let message = try RunGroup.SweepOf.Parse bad |> ignore; "" with :? ArgumentException as e -> e.Message
+                Expect.stringContains message named (sprintf "'%s' refused, naming the problem" bad)
+            // the command: inspo train --sweep (with --seed), and a bad sweep refused with one line, exit 2
+            let code, out, err = CliTests.inspo [ "train"; "--env"; "xor"; "--dataset"; "b"; "--algo"; "inspo"; "--sweep"; "alpha=0.1,0.5"; "--set"; "gamma=0.9"
+                                                  "--seed"; "1"; "--profile"; "smoke"; "--out"; root ]
+            Expect.equal code 0 (sprintf "inspo train --sweep (stderr: %s)" err)
+            Expect.stringContains out "alpha=0.5 seed 1: " "a line per member"
+            Expect.stringContains out "finished before" "the group's records reused"
+            let code, _, err = CliTests.inspo [ "train"; "--env"; "xor"; "--dataset"; "b"; "--sweep"; "alpha=0.1,y"; "--profile"; "smoke"; "--out"; root ]
+            Expect.equal code 2 "a bad sweep"
+            Expect.stringContains err "'y' is not a number" "named"
+        }
+
         test "separate group processes give the same cells as the runner in this process, reuse them after, and name a failing group's log" {
             let inProcess = TestPaths.scratchDir "groups-inprocess"
             let separate = TestPaths.scratchDir "groups-separate"

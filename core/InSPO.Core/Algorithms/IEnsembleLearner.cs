@@ -103,7 +103,8 @@ public static class Ensembles
         }
     }
 
-    static bool SameHyperparameters(IReadOnlyDictionary<string, double>? a, IReadOnlyDictionary<string, double>? b)
+    /// <summary>Whether two hyperparameter sets are the same (null: none).</summary>
+    internal static bool SameHyperparameters(IReadOnlyDictionary<string, double>? a, IReadOnlyDictionary<string, double>? b)
     {
         var x = a ?? new Dictionary<string, double>();
         var y = b ?? new Dictionary<string, double>();

@@ -24,31 +24,48 @@ public static class GroupRunner
     public static IReadOnlyList<(RunSpec Spec, RunResult? Result, Exception? Error)> Run(RunGroup group, RunControl control)
     {
         var pending = group.Specs.Where(s => Runner.TryLoadFinished(s) is null).ToList();
-        var trained = new Dictionary<int, (RunResult? Result, Exception? Error)>();
+        // members by run folder: a sweep's members share seeds
+        var trained = new Dictionary<string, (RunResult? Result, Exception? Error)>();
         if (pending.Count >= 2)
         {
             try
             {
-                var results = TrainEnsemble(new RunGroup(pending[0], pending.Select(s => s.Seed).ToArray()), control);
-                if (results is not null) foreach (var r in results) trained[r.Spec.Seed] = (r, null);
+                var results = TrainEnsemble(pending, group.CheckpointPathOf(pending), control);
+                if (results is not null) foreach (var r in results) trained[Runner.RunDirectory(r.Spec)] = (r, null);
             }
             catch (Exception e) when (e is not RunInterruptedException)
             {
-                foreach (var s in pending) trained[s.Seed] = (null, e);
+                foreach (var s in pending) trained[Runner.RunDirectory(s)] = (null, e);
             }
         }
         return group.Specs.Select(spec =>
         {
-            if (trained.TryGetValue(spec.Seed, out var t)) return (spec, t.Result, t.Error);
+            if (trained.TryGetValue(Runner.RunDirectory(spec), out var t)) return (spec, t.Result, t.Error);
             try { return (spec, (RunResult?)Runner.Run(spec, control), (Exception?)null); }
             catch (Exception e) when (e is not RunInterruptedException) { return (spec, null, e); }
         }).ToList();
     }
 
-    /// <summary>The members as one ensemble, or null when the algorithm has none for these networks.</summary>
-    static IReadOnlyList<RunResult>? TrainEnsemble(RunGroup group, RunControl control)
+    /// <summary>The members' ensemble, or null where there is none: the algorithm has none for these networks, or a sweep's
+    /// members differ in an option its ensemble cannot set apart (then they train one after another, said on stderr;
+    /// a bad option value fails there, member by member, as in a single run).</summary>
+    static IEnsembleLearner? TryEnsemble(RunSpec[] specs, InSPO.Envs.EnvSpec spec, Profile profile, Device device, Generator[] inits)
     {
-        var specs = group.Specs.ToArray();
+        try
+        {
+            return Ensembles.TryCreateMembers(specs[0].Algorithm, spec, specs.Select(s => s.Hyperparameters).ToArray(), profile, device, inits);
+        }
+        catch (ArgumentException e) when (specs.Any(s => !Ensembles.SameHyperparameters(s.Hyperparameters, specs[0].Hyperparameters)))
+        {
+            Console.Error.WriteLine($"group runner: no ensemble for these members ({e.Message}): they train one after another");
+            return null;
+        }
+    }
+
+    /// <summary>The members as one ensemble, or null when the algorithm has none for these networks.</summary>
+    static IReadOnlyList<RunResult>? TrainEnsemble(IReadOnlyList<RunSpec> members, string checkpointPath, RunControl control)
+    {
+        var specs = members.ToArray();
         var first = specs[0];
         var wall = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -60,9 +77,7 @@ public static class GroupRunner
         var identities = specs.Select((s, k) => environment.DatasetIdentity(s.Dataset, datasetSeeds[k])).ToArray();
 
         var inits = specs.Select(s => new Generator((ulong)s.Seed, CPU)).ToArray();
-        using var ensemble = Ensembles.PaysOff(first.Algorithm, data[0].Spec, device)
-            ? Ensembles.TryCreate(first.Algorithm, data[0].Spec, first.Hyperparameters, profile, device, inits)
-            : null;
+        using var ensemble = Ensembles.PaysOff(first.Algorithm, data[0].Spec, device) ? TryEnsemble(specs, data[0].Spec, profile, device, inits) : null;
         foreach (var g in inits) g.Dispose();
         if (ensemble is null) return null;
         var buffers = data.Select(d => new DeviceEpisodeBuffer(d, device)).ToArray();
@@ -71,14 +86,14 @@ public static class GroupRunner
             var generators = specs.Select(s => new Generator((ulong)s.Seed + 0x5EED, device)).ToArray();
             long step = 0;
             double seconds = 0;
-            if (control.Resume && File.Exists(group.CheckpointPath))
+            if (control.Resume && File.Exists(checkpointPath))
             {
-                (step, seconds) = Checkpoint.LoadGroup(group.CheckpointPath, ensemble, generators);
+                (step, seconds) = Checkpoint.LoadGroup(checkpointPath, ensemble, generators);
                 // As Runner.Run says it: a resubmitted Slurm task's log shows that it continued.
-                Console.Error.WriteLine($"group runner: resumed from {group.CheckpointPath} at step {step}");
+                Console.Error.WriteLine($"group runner: resumed from {checkpointPath} at step {step}");
             }
             var clock = Stopwatch.StartNew();
-            void Save() => Checkpoint.SaveGroup(group.CheckpointPath, ensemble, step, seconds + clock.Elapsed.TotalSeconds, generators);
+            void Save() => Checkpoint.SaveGroup(checkpointPath, ensemble, step, seconds + clock.Elapsed.TotalSeconds, generators);
 
             foreach (var s in specs) Directory.CreateDirectory(Runner.RunDirectory(s));
             var boards = control.TensorBoard ? specs.Select(s => utils.tensorboard.SummaryWriter(Path.Combine(Runner.RunDirectory(s), "tb"))).ToArray() : null;
@@ -88,7 +103,7 @@ public static class GroupRunner
                 if (control.StopAfter is { } stop && step >= stop)
                 {
                     Save();
-                    throw new RunInterruptedException(step, group.CheckpointPath);
+                    throw new RunInterruptedException(step, checkpointPath);
                 }
                 IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> losses;
                 using (NewDisposeScope())

@@ -155,18 +155,23 @@ let private hyperText (hs: (string * float) list) =
     | [] -> ""
     | _ -> " " + (hs |> List.map (fun (k, x) -> sprintf "%s=%g" k x) |> String.concat ",")
 
-/// The outcome of a cell through `runner`: reused when the runner says so (RunResult.Reused: it found the cell
-/// finished and returned its record); a runner exception fails that cell only, its message kept.
-let private outcomeThrough (runner: RunSpec -> RunResult) spec =
+/// `outcome` of a cell, or Failed with the message of what it threw: that cell fails, the others go on.
+let private guarded (outcome: RunSpec -> Outcome) spec =
     try
-        let r = runner spec
-        if r.Reused then Reused r else Ran r
+        outcome spec
     with ex ->
         let inner =
             match ex with
             | :? AggregateException as a -> (match a.InnerException with null -> ex | i -> i)
             | _ -> ex
         Failed inner.Message
+
+/// The outcome of a cell through `runner`: reused when the runner says so (RunResult.Reused: it found the cell
+/// finished and returned its record); a runner exception fails that cell only, its message kept.
+let private outcomeThrough (runner: RunSpec -> RunResult) =
+    guarded (fun spec ->
+        let r = runner spec
+        if r.Reused then Reused r else Ran r)
 
 /// Every cell sequentially through `outcomeOf`, one progress line per cell to `log`, then a summary line.
 let private runCells (log: string -> unit) (outcomeOf: RunSpec -> Outcome) (e: Experiment) =
@@ -205,11 +210,12 @@ let private runCells (log: string -> unit) (outcomeOf: RunSpec -> Outcome) (e: E
 let runWith (log: string -> unit) (runner: RunSpec -> RunResult) (e: Experiment) = runCells log (outcomeThrough runner) e
 
 /// The cells a run would reuse (Runner.TryReuse) and nothing else: a table of what has finished so far, every other
-/// cell NotRun (printed as "—", or with its seed count n where some seeds finished). Trains and writes no run.
+/// cell NotRun (printed as "—", or with its seed count n where some seeds finished). Trains and writes no run; a
+/// record whose data cannot be read fails that cell with the reason.
 let reportFinished (log: string -> unit) (e: Experiment) =
-    runCells log (fun spec -> match Runner.TryReuse spec with
-                              | NonNull r -> Reused r
-                              | Null -> NotRun) e
+    runCells log (guarded (fun spec -> match Runner.TryReuse spec with
+                                       | NonNull r -> Reused r
+                                       | Null -> NotRun)) e
 
 /// How an experiment's cells run.
 type Executor =

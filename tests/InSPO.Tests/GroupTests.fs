@@ -74,6 +74,15 @@ let tests =
             // a record of another budget is not what a run of this profile would reuse
             let otherBudget = execute quiet FinishedOnly { tiny root with Profile = "quick" }
             Expect.isTrue (otherBudget.Cells |> List.forall (fun c -> c.Outcome = NotRun)) "smoke records are not quick cells"
+            // a record whose data cannot be made any more (here: a dataset name XOR does not have) fails its cell, naming why
+            let unknown = { seed0 with Datasets = [ "no-such-data" ]; Algorithms = [ algo "bc" [] ] }
+            let record = (cells seed0 |> List.find (fun c -> c.Variant.Algorithm.Name = "bc")).Spec |> Runner.RunDirectory
+            let copy = Runner.RunDirectory (cells unknown).Head.Spec
+            Directory.CreateDirectory copy |> ignore
+            File.Copy(Path.Combine(record, RunRecord.FileName), Path.Combine(copy, RunRecord.FileName))
+            match (execute quiet FinishedOnly unknown).Cells.Head.Outcome with
+            | Failed m -> Expect.stringContains m "no-such-data" "the dataset named"
+            | o -> failtestf "expected a failed cell, got %A" o
         }
 
         test "a sweep group: every value × seed its own cell's record, as the single runs; InSPO's as one ensemble, CFCQL's one after another" {

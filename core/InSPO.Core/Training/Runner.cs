@@ -58,17 +58,21 @@ public static class Runner
         return File.Exists(path) ? RunRecord.Read(path, spec) : null;
     }
 
-    /// <summary>The record of a finished cell when <see cref="Run(RunSpec, RunControl)"/> would reuse it (made with the
-    /// same resolved options, budget and data), else null; trains and writes nothing. Report-only tables read cells
-    /// through it, so they show exactly what a run would reuse.</summary>
-    public static RunResult? TryReuse(RunSpec spec)
+    /// <summary>The record of a finished cell when it is to be reused, else null; trains and writes nothing. The rule
+    /// (<see cref="Run(RunSpec, RunControl)"/> applies it first): a record is reused only when it was made with the same
+    /// resolved options, budget and data. Report-only tables read cells through it, so they show exactly what a run
+    /// would reuse.</summary>
+    public static RunResult? TryReuse(RunSpec spec, RunControl? control = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var finished = TryLoadFinished(spec);
         if (finished is null) return null;
-        var (environment, profile, device) = Prepare(spec, new RunControl());
+        control ??= new RunControl();
+        var (environment, profile, device) = Prepare(spec, control);
         int datasetSeed = DatasetSeed(spec.Seed);
-        var data = environment.Dataset(spec.Dataset, datasetSeed);
+        var data = control.DatasetOverride ?? environment.Dataset(spec.Dataset, datasetSeed);
+        environment.CheckDataset(data.Spec, spec.Dataset);
+        // the learner as the run would build it: its resolved options are what the record must have been made with
         using var init = new Generator((ulong)spec.Seed, CPU);
         using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
         return RunRecord.SameConfiguration(finished.RecordPath, OptionsOf(learner), profile, environment.DatasetIdentity(spec.Dataset, datasetSeed),
@@ -130,6 +134,8 @@ public static class Runner
     public static RunResult Run(RunSpec spec, RunControl control)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (TryReuse(spec, control) is { } reused) return reused;
+        // a record left now was made with another configuration: set aside below, never overwritten
         var finished = TryLoadFinished(spec);
         var wall = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -150,12 +156,10 @@ public static class Runner
         using var init = new Generator((ulong)spec.Seed, CPU);
         using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
         var options = OptionsOf(learner);
-        // A finished cell is reused only when its record was made with the same resolved options, budget and data; a
-        // record of another configuration (a changed default, a changed profile, another folder of the same last
+        // A record of another configuration (a changed default, a changed profile, another folder of the same last
         // name) is set aside, never overwritten.
         if (finished is not null)
         {
-            if (RunRecord.SameConfiguration(finished.RecordPath, options, profile, datasetIdentity, Directory.Exists(spec.Dataset))) return finished.AsReused();
             var aside = RunRecord.SetAside(finished.RecordPath);
             Console.Error.WriteLine($"runner: {dir}: the finished record was made with other options, another budget or other data; kept as {Path.GetFileName(aside)}, training again");
         }

@@ -49,6 +49,14 @@ let private trainOne (spec: RunSpec) resume (every: Nullable<int64>) =
         if result.Reused then bar.Remove()
         result)
 
+/// How a failed member is reported: bad input and a diverged loss in their first line (they name the problem); anything
+/// else — a libtorch check, a bug — whole, with its type and stack, so a bug report carries where it came from.
+let private failureText (e: exn) =
+    match e with
+    | :? ArgumentException | :? IO.IOException | :? IO.InvalidDataException | :? InSPO.Data.DatasetFormatException
+    | :? TrainingDivergedException -> e.Message.Split('\n').[0]
+    | _ -> e.ToString()
+
 /// `--seeds`: the group through the group runner (one ensemble where the algorithm has one, else one seed after
 /// another); a failed member is reported and the others go on.
 let private runGroup (group: RunGroup) resume every =
@@ -69,7 +77,7 @@ let private runGroup (group: RunGroup) resume every =
         | NonNull r, _ ->
             let metric = r.Metrics |> Seq.sortBy (fun kv -> kv.Key) |> Seq.map (fun kv -> sprintf "%s %.4f" kv.Key kv.Value) |> String.concat ", "
             printfn "%s: %s%s (record: %s)" (memberName spec) metric (if r.Reused then ", finished before" else "") r.RecordPath
-        | _, NonNull e -> eprintfn "inspo: %s: %s" (memberName spec) (e.Message.Split('\n').[0])
+        | _, NonNull e -> eprintfn "inspo: %s: %s" (memberName spec) (failureText e)
         | _ -> ()
     if outcomes |> Seq.exists (fun struct (_, r, _) -> isNull r) then 1 else 0
 

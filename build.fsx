@@ -16,6 +16,8 @@
 //   SmacScores  SMAC-lite win rates of the scripted policies (200 episodes per map and policy)
 //   SmacBC      recurrent vs memoryless BC on scripted SMAC-lite 5m_vs_6m episodes (experiments/smac_bc.fsx)
 //   SmacTiers   the SMAC-lite dataset tiers from the committed QMIX models, with their cards (experiments/smac_tiers.fsx)
+//   ArchiveRecords, RestoreRecords   the SMAC-lite run records of the runs folder into experiments/records (committed),
+//           and back where a run has none, so that the table targets reuse them (experiments/records.fsx)
 // Experiments write run records under runs/ and tables, figures and per-run CSVs under reports/.
 // With INSPO_SLURM=1 (and INSPO_SLURM_PARTITION, _GPUS_PER_TASK, _TIME, _MEM, _DRY_RUN) the experiment targets submit
 // their cells as Slurm job arrays instead of running them (`inspo reproduce --slurm`); the same target run again after
@@ -223,12 +225,18 @@ Target.create "SmacBC" (fun _ -> fsiScript "experiments/smac_bc.fsx" [])
 
 Target.create "SmacTiers" (fun _ -> experimentScript [ "INSPO_PROFILE", profile ] "experiments/smac_tiers.fsx")
 
+// The committed SMAC-lite run records (experiments/records) out of and into the runs folder (INSPO_RUNS, else runs/)
+Target.create "ArchiveRecords" (fun _ -> fsiScript "experiments/records.fsx" [ "archive" ])
+Target.create "RestoreRecords" (fun _ -> fsiScript "experiments/records.fsx" [ "restore" ])
+
 "Restore" ==> "Build" ==> "Test" |> ignore
 "Build" ==> "Quick" |> ignore
 "Build" ==> "BenchSim" |> ignore
 "Build" ==> "SmacScores" |> ignore
 "Build" ==> "SmacBC" |> ignore
 "Build" ==> "SmacTiers" |> ignore
+"Build" ==> "ArchiveRecords" |> ignore
+"Build" ==> "RestoreRecords" |> ignore
 "Plotly" ==> "Quick" |> ignore
 "Build" ==> "Table1" |> ignore
 "Build" ==> "Table2" |> ignore

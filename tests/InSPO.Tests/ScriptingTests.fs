@@ -298,5 +298,30 @@ let private sweepTests =
         }
     ]
 
+let private recordTests =
+    testList "records" [
+        test "archived records come back where a run folder has none and are reused there; a local record is never replaced" {
+            let dir = TestPaths.scratchDir "record_archive"
+            let runsA, archived, runsB = Path.Combine(dir, "a"), Path.Combine(dir, "archive"), Path.Combine(dir, "b")
+            let spec seed root = RunFixtures.spec "xor" "b" "bc" seed root []
+            let first = [ for seed in 0 .. 1 -> RunFixtures.run (spec seed runsA) Profiles.Smoke ]
+            Expect.equal (RecordArchive.archive runsA archived (fun f -> f.StartsWith "xor/")) 2 "both run folders written"
+            Expect.equal (RecordArchive.archive runsA archived (fun _ -> true)) 0 "unchanged records are not written again"
+            Expect.equal (RecordArchive.archive runsA (Path.Combine(dir, "none")) RecordArchive.isSmacRun) 0 "the SMAC-lite filter keeps no XOR run"
+            Expect.isFalse (File.Exists(Path.Combine(archived, "xor", "b", "bc", "seed0", "checkpoint.bin"))) "records only, no checkpoint"
+            // runs folder B: seed 1 finished locally with another budget (a record the archive must not replace)
+            let local = RunFixtures.run (spec 1 runsB) RunFixtures.tiny
+            let localText = File.ReadAllText local.RecordPath
+            Expect.equal (RecordArchive.restore archived runsB) (1, 1) "seed 0 restored, seed 1 already had a record"
+            Expect.equal (File.ReadAllText local.RecordPath) localText "the local record kept"
+            match Runner.TryReuse(spec 0 runsB) with
+            | null -> failtest "the restored record is not reused"
+            | reused ->
+                Expect.isTrue reused.Reused "reused, not trained"
+                Expect.equal reused.Metrics.["return"] first.[0].Metrics.["return"] "the archived run's result"
+            Expect.equal (RecordArchive.restore archived runsB) (0, 2) "a second restore copies nothing"
+        }
+    ]
+
 [<Tests>]
-let tests = testSequenced (testList "scripting" [ statsTests; tableTests; dslTests; sweepTests; plotTests ])
+let tests = testSequenced (testList "scripting" [ statsTests; tableTests; dslTests; sweepTests; plotTests; recordTests ])

@@ -1,4 +1,4 @@
-/// Seed ensembles on SMAC-lite: the recurrent pieces against one network each, and BC, CFCQL and InSPO ensembles
+/// Seed ensembles on SMAC-lite: the recurrent pieces against one network each, and BC, CFCQL, OMIGA and InSPO ensembles
 /// against their single runs step by step (losses and final policies), and a killed recurrent group resumed.
 module InSPO.Tests.SmacEnsembleTests
 
@@ -22,15 +22,26 @@ let private data =
 /// 4 behaviour steps, then 6 training steps, 8 episodes per batch.
 let private budget = Profile("ensemble-smac", 4, 10, 32, 4, 20, 5, 32)
 
-let private hyperOf (hyper: (string * float) list) =
-    Dictionary<string, float>(dict (("episode_batch", 8.0) :: hyper)) :> IReadOnlyDictionary<string, float>
+let private exactly (hyper: (string * float) list) =
+    Dictionary<string, float>(dict hyper) :> IReadOnlyDictionary<string, float>
 
-let private close (a: torch.Tensor) (b: torch.Tensor) = torch.allclose(a, b, rtol = 1e-4, atol = 1e-5)
+/// 8 episodes per batch, and the rest.
+let private hyperOf (hyper: (string * float) list) = exactly (("episode_batch", 8.0) :: hyper)
+
+let private closeWithin (rtol: float) (a: torch.Tensor) (b: torch.Tensor) = torch.allclose(a, b, rtol = rtol, atol = rtol / 10.0)
+let private close = closeWithin 1e-4
+
+/// InSPO draws its rows ∝ ρ (Eq. 23) with a multinomial draw. An ensemble's batched kernels may round ρ differently
+/// from one member's in the last bit (on this session's AMD EPYC: 1e-7 apart, bit-equal on the CPU before it), and a
+/// draw that falls that close to a boundary takes the neighbouring row: member and single run then part by ~1e-3 at
+/// that step (measured: step 12 of 14, policy loss 9e-4, critic 7e-5) and stay ~1e-5 apart. With rho_max tiny every ρ
+/// is the clamp, every draw the same row, and the two must agree to rounding; the default ρ is checked within 1e-2.
+let private uniformRho = [ "rho_max", 1e-6 ]
 
 /// Member s of an ensemble (with hyperparameters memberHyper[s]) and the single learner of seed s with the same
 /// hyperparameters, stepped side by side on `dataset` with the same generators for `profile`'s steps: every loss of
-/// every step within 1e-4 (relative). Returns the ensemble and the single learners, stepped.
-let private stepSideBySide algo (dataset: EpisodeDataset) (profile: Profile) (memberHyper: IReadOnlyDictionary<string, float>[]) =
+/// every step within `tolerance` (relative). Returns the ensemble and the single learners, stepped.
+let private stepSideBySideWithin tolerance algo (dataset: EpisodeDataset) (profile: Profile) (memberHyper: IReadOnlyDictionary<string, float>[]) =
     let spec, members = dataset.Spec, memberHyper.Length
     let inits = [| for s in 0 .. members - 1 -> new torch.Generator(uint64 s) |]
     let ensemble = nonNull (Ensembles.TryCreateMembers(algo, spec, memberHyper, profile, torch.CPU, inits))
@@ -45,13 +56,15 @@ let private stepSideBySide algo (dataset: EpisodeDataset) (profile: Profile) (me
             let alone = singles[s].Step(step, profile.TotalSteps, buffers[s], singleDraws[s])
             Expect.equal [ for kv in together[s] -> kv.Key ] [ for kv in alone -> kv.Key ] (sprintf "%s step %d seed %d: the same losses" algo step s)
             for (a, b) in Seq.zip together[s] alone do
-                Expect.floatClose { absolute = 1e-5; relative = 1e-4 } a.Value b.Value (sprintf "%s step %d seed %d: %s" algo step s a.Key)
+                Expect.floatClose { absolute = tolerance / 10.0; relative = tolerance } a.Value b.Value (sprintf "%s step %d seed %d: %s" algo step s a.Key)
     ensemble, singles
 
+let private stepSideBySide algo = stepSideBySideWithin 1e-4 algo
+
 /// stepSideBySide on the SMAC-lite data, two members with the same hyperparameters (or each its own), then the same
-/// action probabilities along the data's episodes at the end.
-let private sideBySideEach algo (memberHyper: (string * float) list list) =
-    let ensemble, singles = stepSideBySide algo data.Value budget [| for h in memberHyper -> hyperOf h |]
+/// action probabilities along the data's episodes at the end, all within `tolerance` (relative).
+let private sideBySideWithin tolerance algo (memberHyper: IReadOnlyDictionary<string, float> list) =
+    let ensemble, singles = stepSideBySideWithin tolerance algo data.Value budget (Array.ofList memberHyper)
     use ensemble = ensemble
     let members = singles.Length
     // the final policies, stepped along every episode of the data (hidden states threaded as in evaluation)
@@ -66,13 +79,14 @@ let private sideBySideEach algo (memberHyper: (string * float) list list) =
             let struct (p1: torch.Tensor, n1) = policy.Act(batch.Observations.select(1, t), batch.Available.select(1, t), last.select(1, t), h1)
             let struct (p2: torch.Tensor, n2) = singles[s].Act(batch.Observations.select(1, t), batch.Available.select(1, t), last.select(1, t), h2)
             let filled = batch.Filled.select(1, t).gt(torch.tensor 0.0f)
-            Expect.isTrue (close (p1.index_select(0L, filled.nonzero().squeeze(1L))) (p2.index_select(0L, filled.nonzero().squeeze(1L))))
+            Expect.isTrue (closeWithin tolerance (p1.index_select(0L, filled.nonzero().squeeze(1L))) (p2.index_select(0L, filled.nonzero().squeeze(1L))))
                 (sprintf "%s seed %d: the same policy at step %d" algo s t)
             h1 <- n1
             h2 <- n2
     for l in singles do l.Dispose()
 
-let private sideBySide algo hyper = sideBySideEach algo [ hyper; hyper ]
+let private sideBySideEach algo memberHyper = sideBySideWithin 1e-4 algo memberHyper
+let private sideBySide algo hyper = sideBySideEach algo [ hyperOf hyper; hyperOf hyper ]
 
 [<Tests>]
 let tests =
@@ -112,20 +126,22 @@ let tests =
                 close a.grad[int64 r] (List.item 0 e) && (r < 3 || close b.grad[int64 (r - 3)] (List.item 1 e)) ]
             |> List.forall id
 
-        test "BC, CFCQL and InSPO ensembles on SMAC-lite: member s step by step the single run of seed s, to the final policy" {
+        test "BC, CFCQL, OMIGA and InSPO ensembles on SMAC-lite: member s step by step the single run of seed s, to the final policy" {
             sideBySide "bc" []
+            // OMIGA: one MLP shared by the agents on [oⁱ, id], batches of transitions (its own size), not episodes
+            sideBySideEach "omiga" [ exactly []; exactly [] ]
             sideBySide "cfcql" [ "softmax_temp", 1.0 ]
-            sideBySide "inspo" []
-            sideBySide "inspo" [ "alpha_auto", 1.0; "order", 2.0 ]
-            sideBySide "inspo" [ "sequential", 0.0; "order", 1.0 ]
+            sideBySide "inspo" uniformRho
+            sideBySide "inspo" ([ "alpha_auto", 1.0; "order", 2.0 ] @ uniformRho)
+            sideBySide "inspo" ([ "sequential", 0.0; "order", 1.0 ] @ uniformRho)
+            sideBySideWithin 1e-2 "inspo" [ hyperOf []; hyperOf [] ]
         }
 
         test "InSPO ensembles whose members set α and β apart: member s step by step the single run with its own options" {
             // recurrent (SMAC-lite): α auto-tuned towards two targets, a fixed α with a larger β₀, a fixed α with β off.
-            // (Not D̄_KL = 0.08 here: there the KL gap of Eq. 25 crosses 0 within these steps, where Adam's step on log α
-            // takes the sign of a gradient that is rounding noise, so a single run and its ensemble member part by
-            // 1e-3 — measured the same before members could differ.)
-            sideBySideEach "inspo" [ []; [ "alpha_auto", 0.0; "alpha", 0.3; "beta0", 10.0 ]; [ "alpha_auto", 0.0; "entropy", 0.0 ]; [ "kl_target", 0.3; "beta_final_ratio", 1.0 ] ]
+            // ρ uniform: see uniformRho.
+            sideBySideEach "inspo" ([ []; [ "alpha_auto", 0.0; "alpha", 0.3; "beta0", 10.0 ]; [ "alpha_auto", 0.0; "entropy", 0.0 ]; [ "kl_target", 0.08; "beta_final_ratio", 1.0 ] ]
+                                    |> List.map (fun h -> hyperOf (h @ uniformRho)))
             // feed-forward (M-NE imbalanced, the smoke profile): fixed α against auto-tuned, β₀ and its decay apart
             let mne = RunEnvironments.Resolve("mne").Dataset("imbalanced", 1)
             let hyper (pairs: (string * float) list) = Dictionary<string, float>(dict pairs) :> IReadOnlyDictionary<string, float>

@@ -92,7 +92,6 @@ public static class Ensembles
                 // OMAR on SMAC-lite is the recurrent episode learner; games and Bridge use the transition learner
                 return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new OmarEnsemble(spec, OmarOptions.For(spec.Name, hyper, profile), device, inits);
             case "omiga":
-                if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return null;
                 var omiga = OmigaOptions.For(spec, hyper, profile);
                 return OmigaEnsemble.Supports(omiga) ? new OmigaEnsemble(spec, omiga, device, inits) : null;
             case "bc":

@@ -8,10 +8,11 @@ using static TorchSharp.torch;
 namespace InSPO.Algorithms;
 
 /// <summary>
-/// OMIGA (<see cref="Omiga"/>: the losses and every choice are in its header) for S seeds at once, where its networks
-/// are per agent on the observation (games and Bridge): agent i's π, Q, Q̄, V, V̄ of the S members are one
-/// <see cref="EnsembleMlp"/> each, the mixers <see cref="EnsembleOmigaMixer"/>s; each member draws its own batch, each
-/// loss is a mean over the member's own batch and the sum over members is minimised, so Adam (elementwise) moves
+/// OMIGA (<see cref="Omiga"/>: the losses and every choice are in its header) for S seeds at once: a role's network
+/// (π, Q, Q̄, V, V̄) of the S members is one <see cref="EnsembleMlp"/> per agent where the networks are per agent (games
+/// and Bridge), or one for all agents where they are shared (SMAC-lite: one MLP on [oⁱ, id], the id appended by the
+/// single network's own code); the mixers are <see cref="EnsembleOmigaMixer"/>s. Each member draws its own batch,
+/// each loss is a mean over the member's own batch and the sum over members is minimised, so Adam (elementwise) moves
 /// each member as its own would. Per member: the gradient clip (<see cref="EnsembleLinear.ClipGradNorm"/>) and the
 /// V loss's stabiliser m (the maximum of zᵢ over its own batch). Targets are averaged for every member at once, as
 /// every member averages at every step.
@@ -20,28 +21,36 @@ public sealed class OmigaEnsemble : EnsembleLearner
 {
     readonly OmigaOptions o;
     readonly int N, A;
+    readonly bool shared;
+    // The members' layout, whose code appends the agent id to a shared network's input (only its shape is read).
+    readonly AgentNetwork layout;
     readonly EnsembleMlp[] pi, q, qTarget, v, vTarget;
     readonly EnsembleOmigaMixer mixer, mixerTarget;
     readonly optim.Optimizer piOpt, qOpt, vOpt;
 
-    /// <summary>Per-agent feed-forward networks without agent id: the games' and Bridge's OMIGA.</summary>
+    /// <summary>Feed-forward networks on the observation: per agent without id (games and Bridge) or shared with
+    /// the id (SMAC-lite).</summary>
     public static bool Supports(OmigaOptions options) =>
-        options.Network is not { } n || (!n.Recurrent && !n.Shared && !n.AgentId && !n.LastAction);
+        options.Network is not { } n || (!n.Recurrent && !n.LastAction && (n.Shared || !n.AgentId));
 
     public OmigaEnsemble(EnvSpec spec, OmigaOptions options, Device device, IReadOnlyList<Generator> inits) : base("omiga", options, inits.Count)
     {
-        if (!Supports(options)) throw new ArgumentException("the OMIGA ensemble takes per-agent feed-forward networks only");
+        if (!Supports(options)) throw new ArgumentException("the OMIGA ensemble takes feed-forward networks on the observation only");
         o = options;
         N = spec.Agents;
         A = spec.Actions;
         // Each member's single learner, built from its own generator, draws the weights its single run starts from.
         var singles = inits.Select(g => new Omiga(spec, options, CPU, g)).ToArray();
-        EnsembleMlp[] PerAgent(string name, Func<Omiga, AgentNetwork> net) => Ensembles.PerAgent(name, singles, net, N, device);
-        pi = PerAgent("pi", s => s.Networks.Pi);
-        q = PerAgent("q", s => s.Networks.Q);
-        qTarget = PerAgent("q_target", s => s.Networks.QTarget);
-        v = PerAgent("v", s => s.Networks.V);
-        vTarget = PerAgent("v_target", s => s.Networks.VTarget);
+        layout = singles[0].Networks.Pi;
+        shared = layout.Options.Shared;
+        EnsembleMlp[] Role(string name, Func<Omiga, AgentNetwork> net) => shared
+            ? new[] { new EnsembleMlp(name, singles.Select(s => (Mlp)net(s).Member(0)).ToArray(), device) }
+            : Ensembles.PerAgent(name, singles, net, N, device);
+        pi = Role("pi", s => s.Networks.Pi);
+        q = Role("q", s => s.Networks.Q);
+        qTarget = Role("q_target", s => s.Networks.QTarget);
+        v = Role("v", s => s.Networks.V);
+        vTarget = Role("v_target", s => s.Networks.VTarget);
         mixer = new EnsembleOmigaMixer("mixer", singles.Select(s => s.Networks.Mixer).ToArray(), device);
         mixerTarget = new EnsembleOmigaMixer("mixer_target", singles.Select(s => s.Networks.MixerTarget).ToArray(), device);
         foreach (var s in singles) s.Dispose();
@@ -50,15 +59,19 @@ public sealed class OmigaEnsemble : EnsembleLearner
         qOpt = optim.Adam(QParameters(), o.LearningRate);
         vOpt = optim.Adam(VParameters(), o.LearningRate);
 
+        // named as the single learner names its members: per agent "pi0", "pi1", …, shared "pi"
         var modules = new List<(string, nn.Module)>();
-        for (int i = 0; i < N; i++)
-            modules.AddRange(new (string, nn.Module)[] { ($"pi{i}", pi[i]), ($"q{i}", q[i]), ($"q_target{i}", qTarget[i]), ($"v{i}", v[i]), ($"v_target{i}", vTarget[i]) });
+        for (int i = 0; i < pi.Length; i++)
+        {
+            string suffix = shared ? "" : i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            modules.AddRange(new (string, nn.Module)[]
+                { ($"pi{suffix}", pi[i]), ($"q{suffix}", q[i]), ($"q_target{suffix}", qTarget[i]), ($"v{suffix}", v[i]), ($"v_target{suffix}", vTarget[i]) });
+        }
         modules.Add(("mixer", mixer));
         modules.Add(("mixer_target", mixerTarget));
         Modules = modules;
         Optimizers = new (string, optim.Optimizer)[] { ("pi", piOpt), ("q", qOpt), ("v", vOpt) };
     }
-
 
     IEnumerable<TorchSharp.Modules.Parameter> PiParameters() => pi.SelectMany(n => n.parameters());
     IEnumerable<TorchSharp.Modules.Parameter> QParameters() => q.SelectMany(n => n.parameters()).Concat(mixer.parameters());
@@ -80,7 +93,7 @@ public sealed class OmigaEnsemble : EnsembleLearner
 
         // policy: −E Σᵢ exp(zᵢ) log πⁱ(aⁱ_D|oⁱ), per member
         var logPi = stack(Enumerable.Range(0, N).Select(i => MaskedCategorical.Pick(
-            MaskedCategorical.LogProbs(pi[i].forward(b.Observations.select(2, i)), b.Available.select(2, i)), b.Actions.select(2, i))).ToArray(), 2);
+            MaskedCategorical.LogProbs(Forward(pi, i, b.Observations.select(2, i)), b.Available.select(2, i)), b.Actions.select(2, i))).ToArray(), 2);
         var piLoss = -(weight * logPi).sum(2).mean(new long[] { 1 });
         Update(piOpt, piLoss, PiParameters());
 
@@ -96,7 +109,7 @@ public sealed class OmigaEnsemble : EnsembleLearner
         var vLoss = ((z - m).exp() + (-m).exp() * wBar * values / o.Alpha).sum(2).mean(new long[] { 1 });
         Update(vOpt, vLoss, VParameters());
 
-        for (int i = 0; i < N; i++)
+        for (int i = 0; i < q.Length; i++)
         {
             TargetNetwork.Polyak(qTarget[i], q[i], o.Tau);
             TargetNetwork.Polyak(vTarget[i], v[i], o.Tau);
@@ -114,17 +127,22 @@ public sealed class OmigaEnsemble : EnsembleLearner
         optimizer.step();
     }
 
+    /// <summary>Agent i's network of a role, every member: S × K × obs → S × K × out (the shared one on [oⁱ, id]).</summary>
+    Tensor Forward(EnsembleMlp[] nets, int i, Tensor observations) =>
+        shared ? nets[0].forward(layout.Input(i, observations, null)) : nets[i].forward(observations);
+
     /// <summary>Qⁱ(oⁱ, ·) of every agent and member: S × K × N × A.</summary>
     Tensor AgentValues(EnsembleMlp[] nets, Tensor observations) =>
-        stack(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(2, i))).ToArray(), 2);
+        stack(Enumerable.Range(0, N).Select(i => Forward(nets, i, observations.select(2, i))).ToArray(), 2);
 
     /// <summary>Vⁱ(oⁱ): S × K × N.</summary>
     Tensor StateValues(EnsembleMlp[] nets, Tensor observations) =>
-        cat(Enumerable.Range(0, N).Select(i => nets[i].forward(observations.select(2, i))).ToArray(), 2);
+        cat(Enumerable.Range(0, N).Select(i => Forward(nets, i, observations.select(2, i))).ToArray(), 2);
 
     /// <summary>Member k's stochastic per-agent policy πⁱ(·|oⁱ).</summary>
     public override IDecentralisedPolicy Member(int k) => Ensembles.MemberPolicy((observations, available) =>
-        stack(Enumerable.Range(0, N).Select(i => MaskedCategorical.LogProbs(pi[i].ForwardMember(k, observations.select(1, i)),
+        stack(Enumerable.Range(0, N).Select(i => MaskedCategorical.LogProbs(
+            shared ? pi[0].ForwardMember(k, layout.Input(i, observations.select(1, i), null)) : pi[i].ForwardMember(k, observations.select(1, i)),
             available.select(1, i)).exp()).ToArray(), 1));
 
 }

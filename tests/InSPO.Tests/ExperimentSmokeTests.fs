@@ -176,7 +176,7 @@ let tests =
                 Expect.isTrue (File.Exists(Path.Combine(dir, "runs", "smac_datasets", "5m_vs_6m", tier, "manifest.json"))) (tier + " dataset")
             Expect.stringContains out "12.05 ± 4.36" "the real file's statistics beside"
         }
-        test "SMAC-lite Tables 4–7 and bench_smac.fsx (5m_vs_6m, expert tier, smoke): tiers collected on demand, every column, 5 seeds, Table 4's cells reused" {
+        test "SMAC-lite Tables 4–7, bench_smac.fsx and smac_action_profile.fsx (5m_vs_6m, expert tier, smoke): tiers collected on demand, every column, 5 seeds, Table 4's cells reused" {
             let dir = TestPaths.scratchDir "smac_tables"
             let run name =
                 let plotly = Path.Combine(dir, "plotly.min.js")
@@ -205,6 +205,16 @@ let tests =
             let out7 = run "table7_time"
             Expect.stringContains out7 "InSPO / CFCQL" "the time ratio"
             Expect.equal (records ()) 60 "Table 7 reuses Table 4's cells"
+            // what Table 4's InSPO group does, against its data (the group checkpoint of `inspo train --seeds 0-4`)
+            let profileOut =
+                let environment =
+                    [ "INSPO_PROFILE", "smoke"; "INSPO_RUNS", Path.Combine(dir, "runs") ]
+                let code, out, err =
+                    TestPaths.runDotnetWith environment dir [ "fsi"; Path.Combine(TestPaths.repoRoot, "experiments", "smac_action_profile.fsx"); "5m_vs_6m"; "expert"; "inspo"; "0-4" ]
+                Expect.equal code 0 (sprintf "smac_action_profile exit code; stdout: %s stderr: %s" out err)
+                out
+            for seed in 0 .. 4 do Expect.stringContains profileOut (sprintf "| seed %d (win rate " seed) "a row per member"
+            Expect.stringContains profileOut "| data, second half |" "the data's halves"
             let bench = run "bench_smac"
             for algo in [ "bc"; "omar"; "cfcql"; "omiga"; "inspo" ] do Expect.stringContains bench (sprintf " %s |" algo) (algo + " timed")
             Expect.stringContains bench "Table 4 at the quick profile" "the projection"

@@ -1,0 +1,86 @@
+// What a SMAC-lite policy does, against its data: for the final policies of a run group (its group checkpoint) and
+// for the dataset, each agent's share of stop / move / attack among its live steps (no-op, the only action of a dead
+// unit, left out), the policies over the greedy evaluation episodes their records were scored on, the data split
+// into halves (a mixed tier is its medium episodes, then its expert ones, notes/smac-datasets.md).
+// Run: `dotnet fsi experiments/smac_action_profile.fsx MAP TIER ALGORITHM [SEEDS] [name=value …]`, the runs folder
+// INSPO_RUNS (else runs/), e.g. `… 2s3z mixed inspo 0-4` for the group `inspo train --env smac:2s3z --dataset
+// runs/smac_datasets/2s3z/mixed --algo inspo --seeds 0-4` trained (its checkpoint holds every member's networks).
+#load "../scripts/InSPO.fsx"
+
+open System
+open System.Collections.Generic
+open System.IO
+open TorchSharp
+open InSPO.Actors
+open InSPO.Algorithms
+open InSPO.Envs
+open InSPO.Envs.Smac
+open InSPO.Training
+open InSPO.Scripting
+
+let args = fsi.CommandLineArgs |> Array.skip 1
+if args.Length < 3 then
+    eprintfn "smac_action_profile.fsx: expected MAP TIER ALGORITHM [SEEDS] [name=value …]"
+    exit 2
+let root = Path.GetFullPath(__SOURCE_DIRECTORY__ + "/..")
+let runs = Path.GetFullPath(Experiment.envOr "INSPO_RUNS" (Path.Combine(root, "runs")))
+let map = SmacMaps.Get args[0]
+let datasetFolder = Path.Combine(runs, "smac_datasets", map.Name, args[1])
+let seeds = if args.Length > 3 && not (args[3].Contains '=') then List.ofSeq (RunGroup.ParseSeeds args[3]) else [ 0 .. 4 ]
+let hyper =
+    Dictionary<string, float>(dict [ for a in args |> Array.skip 3 |> Array.filter (fun a -> a.Contains '=') ->
+                                       let kv = a.Split('=', 2) in kv[0], float kv[1] ]) :> IReadOnlyDictionary<string, float>
+let group = RunGroup(RunSpec("smac:" + map.Name, datasetFolder, args[2], seeds.Head, "quick", "cpu", hyper, runs), seeds)
+if not (File.Exists group.CheckpointPath) then
+    eprintfn "smac_action_profile.fsx: no group checkpoint %s (train the group with inspo train --seeds)" group.CheckpointPath
+    exit 2
+let data = InSPO.Data.DatasetStore.Load(datasetFolder).Data
+
+/// Stop (1), move (2–5) or attack (6+); None for no-op (0), which SMAC leaves to dead units only.
+let category action = if action = 0 then None elif action = 1 then Some 0 elif action <= 5 then Some 1 else Some 2
+let agents = data.Spec.Agents
+let show (label: string) (counts: int[,]) =
+    let cells =
+        [ for i in 0 .. agents - 1 ->
+            let total = float (max 1 (counts[i, 0] + counts[i, 1] + counts[i, 2]))
+            sprintf "%.2f / %.2f / %.2f" (float counts[i, 0] / total) (float counts[i, 1] / total) (float counts[i, 2] / total) ]
+    printfn "| %s | %s |" label (String.Join(" | ", cells))
+
+type private Counter(agents: int) =
+    member val Counts = Array2D.zeroCreate<int> agents 3
+    interface IRolloutObserver with
+        member this.Acting(_, _, actions) =
+            for k in 0 .. actions.Length - 1 do
+                match category actions[k] with
+                | Some c -> this.Counts[k % agents, c] <- this.Counts[k % agents, c] + 1
+                | None -> ()
+
+printfn "\n%s, %s, %s: each agent's stop / move / attack share of its live steps\n" map.Name args[1] args[2]
+printfn "| | %s |" (String.Join(" | ", [ for i in 0 .. agents - 1 -> sprintf "agent %d" i ]))
+printfn "|%s" (String.replicate (agents + 1) " --- |")
+let profile = SmacRunEnvironment(map).Budget(Profiles.Get(Experiment.envOr "INSPO_PROFILE" "quick"))
+let inits = [| for s in seeds -> new torch.Generator(uint64 s) |]
+let ensemble = nonNull (Ensembles.TryCreate(args[2], data.Spec, hyper, profile, torch.CPU, inits))
+Checkpoint.LoadGroup(group.CheckpointPath, ensemble, [| for _ in seeds -> new torch.Generator(0UL) |]) |> ignore
+for k, seed in List.indexed seeds do
+    let episodes = 32
+    let env = VectorEnv.Of(episodes, (fun () -> new SmacEnv(map) :> IMultiAgentEnv), threads = 1)
+    use actor = new PolicyActor(ensemble.Member k, env.Spec, episodes, torch.CPU)
+    let counter = Counter(agents)
+    let evalSeed = Runner.EvaluationSeed seed
+    let summaries =
+        Rollout.Run(env, actor, RolloutOptions(Episodes = episodes, Seed = evalSeed, Choice = ActionChoice.Greedy, SharedChoiceStream = true,
+                                               EnvironmentSeed = (fun e -> EpisodeSeeds.Environment(evalSeed, e))), counter)
+    let won = summaries |> Seq.averageBy (fun s -> if s.Won.HasValue then s.Won.Value else 0.0)
+    show (sprintf "seed %d (win rate %.2f, length %.0f)" seed won (summaries |> Seq.averageBy (fun s -> float s.Length))) counter.Counts
+let half = data.Episodes / 2
+for label, episodes in [ "data, first half", [ 0 .. half - 1 ]; "data, second half", [ half .. data.Episodes - 1 ] ] do
+    let counts = Array2D.zeroCreate<int> agents 3
+    for e in episodes do
+        for t in 0 .. data.Steps - 1 do
+            if data.Filled[e * data.Steps + t] then
+                for i in 0 .. agents - 1 do
+                    match category data.Actions[(e * data.Steps + t) * agents + i] with
+                    | Some c -> counts[i, c] <- counts[i, c] + 1
+                    | None -> ()
+    show label counts

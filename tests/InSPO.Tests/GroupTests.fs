@@ -162,6 +162,20 @@ let tests =
                         Expect.floatClose { absolute = 1e-3; relative = 0.0 } r.Metrics["return"] single.Metrics["return"] (cell + ": return")
                         let argmax (p: float[]) = Array.findIndex ((=) (Array.max p)) p
                         Expect.equal (Array.map argmax r.FinalPolicy) (Array.map argmax single.FinalPolicy) (cell + ": the same final joint action")
+            // with a learning curve (every 10 steps): member k's curve is the single run's, row by row
+            for algo in [ "inspo"; "cfcql" ] do
+                let control = RunControl(EvaluateEvery = Nullable 10L)
+                let members = GroupRunner.Run(RunGroup(specOf "mne" "imbalanced" algo 0 (TestPaths.scratchDir "ensemble-curves"), [ 0; 1 ]), control)
+                let curveOf (r: RunResult) = LearningCurve.Read(Path.Combine(Path.GetDirectoryName r.RecordPath, LearningCurve.FileName))
+                for struct (s, r, e) in members do
+                    Expect.isNull e "no error"
+                    let single = Runner.Run(specOf "mne" "imbalanced" algo s.Seed (TestPaths.scratchDir "ensemble-curves-single"), control)
+                    let member, alone = curveOf (nonNull r), curveOf single
+                    let cell = sprintf "%s seed %d" algo s.Seed
+                    Expect.equal [ for struct (step, _) in member -> step ] [ for struct (step, _) in alone -> step ] (cell + ": the single run's evaluation steps")
+                    Expect.isGreaterThan member.Count 2 (cell + ": mid-run rows as well as the final one")
+                    for struct (step, m), struct (_, a) in Seq.zip member alone do
+                        Expect.floatClose { absolute = 1e-3; relative = 0.0 } m.["return"] a.["return"] (sprintf "%s: return at step %d" cell step)
             // killed at step 30 (InSPO: in its rounds, semi-greedy order; AlberDICE: its absorbing-state data rebuilt), then resumed: the same records as the uninterrupted group
             for algo, hyper in [ "bc", null; "inspo", readOnlyDict [ "order", 2.0 ]; "alberdice", null ] do
                 let spec seed root = RunSpec("xor", "b", algo, seed, "smoke", "cpu", hyper, root)

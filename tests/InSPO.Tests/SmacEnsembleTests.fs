@@ -2,6 +2,8 @@
 /// against their single runs step by step (losses and final policies), and a killed recurrent group resumed.
 module InSPO.Tests.SmacEnsembleTests
 
+open System
+open System.IO
 open System.Collections.Generic
 open Expecto
 open TorchSharp
@@ -164,9 +166,10 @@ let tests =
             refused "cfcql" [ [ "softmax_temp", 1.0 ]; [ "softmax_temp", 0.5 ] ] "share every hyperparameter"
         }
 
-        test "a killed InSPO group on SMAC-lite resumes bit-identically" {
+        test "a killed InSPO group on SMAC-lite resumes bit-identically, its members' learning curves too" {
             let control resume stop =
-                RunControl(Resume = resume, StopAfter = Option.toNullable stop, ProfileOverride = budget, DatasetOverride = data.Value, TensorBoard = false)
+                RunControl(Resume = resume, StopAfter = Option.toNullable stop, ProfileOverride = budget, DatasetOverride = data.Value, TensorBoard = false,
+                           EvaluateEvery = Nullable 5L)
             let group root = RunGroup(spec "smac:5m_vs_6m" "focus-fire" "inspo" 0 root [ "episode_batch", 8.0 ], [ 0; 1; 2 ])
             let killed = group (TestPaths.scratchDir "smac-ensemble-killed")
             Expect.throwsT<RunInterruptedException> (fun () -> GroupRunner.Run(killed, control false (Some 7L)) |> ignore) "stopped in the rounds"
@@ -175,6 +178,11 @@ let tests =
             let whole = GroupRunner.Run(uninterrupted, control false None)
             for (struct (_, a, _)), (struct (_, b, _)) in Seq.zip resumed whole do
                 Expect.equal (nonNull a).Metrics.["return"] (nonNull b).Metrics.["return"] "the same evaluation after resuming"
+                // every member evaluated every 5 steps and at the end (14); the killed group's row of step 5 kept
+                let curve (r: RunResult) = [ for struct (step, m) in LearningCurve.Read(Path.Combine(Path.GetDirectoryName r.RecordPath, LearningCurve.FileName)) -> step, m.["return"] ]
+                Expect.equal (curve (nonNull a) |> List.map fst) [ 5L; 10L; 14L ] "a row every 5 steps and the final policy's"
+                Expect.equal (curve (nonNull a)) (curve (nonNull b)) "the same curve after resuming"
+                Expect.equal (curve (nonNull a) |> List.last |> snd) (nonNull a).Metrics.["return"] "its last row is the record's"
             // and the same weights and optimiser state in the two groups' final checkpoints
             let load (g: RunGroup) =
                 let inits = [| for s in 0 .. 2 -> new torch.Generator(uint64 s) |]

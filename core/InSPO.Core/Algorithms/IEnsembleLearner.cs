@@ -154,8 +154,11 @@ public static class Ensembles
     public static IDecentralisedPolicy RecurrentMemberPolicy(AgentNetwork network, Device device, Func<Tensor, Tensor, Tensor> act) =>
         new RecurrentMember(network, device, act);
 
-    sealed class RecurrentMember(AgentNetwork network, Device device, Func<Tensor, Tensor, Tensor> act) : IDecentralisedPolicy
+    /// <remarks>Disposing it disposes the copied network (evaluations mid-run copy one each time).</remarks>
+    sealed class RecurrentMember(AgentNetwork network, Device device, Func<Tensor, Tensor, Tensor> act) : IDecentralisedPolicy, IDisposable
     {
+        public void Dispose() => network.Dispose();
+
         public Tensor? InitialState(long episodes) => network.InitialState(episodes, device);
 
         public (Tensor Probabilities, Tensor? Hidden) Act(Tensor observations, Tensor available, Tensor lastActions, Tensor? hidden)

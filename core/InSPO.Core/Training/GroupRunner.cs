@@ -16,6 +16,8 @@ namespace InSPO.Training;
 /// they train one after another.
 /// <para>A member whose loss is not finite stops the whole group (its step, loss and seed are named): the members
 /// share every update, and a group stopped this way resumes from its last checkpoint like a single run.</para>
+/// <para>With <see cref="RunControl.EvaluateEvery"/>, every member is evaluated every that many steps on its single run's
+/// evaluation episodes: its run folder gets the learning curve and eval/* scalars its single run writes.</para>
 /// <para>The group's checkpoint (<see cref="RunGroup.CheckpointPath"/>: the ensemble's modules, optimisers and every
 /// member's generator) resumes a killed group bit-identically on CPU.</para>
 /// </summary>
@@ -97,7 +99,15 @@ public static class GroupRunner
 
             foreach (var s in specs) Directory.CreateDirectory(Runner.RunDirectory(s));
             var boards = control.TensorBoard ? specs.Select(s => utils.tensorboard.SummaryWriter(Path.Combine(Runner.RunDirectory(s), "tb"))).ToArray() : null;
-            long total = profile.TotalSteps, startStep = step, reportEvery = Math.Max(1, total / 200);
+            var evaluations = specs.Select((s, k) => new EvaluationLog(Runner.RunDirectory(s), step, control, boards?[k])).ToArray();
+            // Every evaluation of seed k, mid-run or final, uses the episodes its single run uses.
+            Evaluation EvaluateMember(int k)
+            {
+                var policy = ensemble.Member(k);
+                try { return environment.Evaluate(policy, profile.EvalEpisodes, Runner.EvaluationSeed(specs[k].Seed), device); }
+                finally { (policy as IDisposable)?.Dispose(); }
+            }
+            long total = profile.TotalSteps, startStep = step, reportEvery = Math.Max(1, total / 200), evaluateEvery = EvaluationLog.Every(control);
             while (step < total)
             {
                 if (control.StopAfter is { } stop && step >= stop)
@@ -121,6 +131,8 @@ public static class GroupRunner
                     progress.Report(new TrainingProgress(step, total, losses[0], TimeSpan.FromSeconds(seconds + clock.Elapsed.TotalSeconds),
                         TimeSpan.FromSeconds((total - step) / Math.Max(rate, 1e-9))));
                 }
+                if (step % evaluateEvery == 0 && step < total)
+                    for (int k = 0; k < specs.Length; k++) evaluations[k].Add(step, EvaluateMember(k));
                 if (step % profile.CheckpointEvery == 0 && step < total) Save();
             }
             Save();
@@ -128,8 +140,8 @@ public static class GroupRunner
             var results = new List<RunResult>();
             for (int k = 0; k < specs.Length; k++)
             {
-                // Every evaluation of seed k uses the episodes its single run uses.
-                var evaluation = environment.Evaluate(ensemble.Member(k), profile.EvalEpisodes, Runner.EvaluationSeed(specs[k].Seed), device);
+                var evaluation = EvaluateMember(k);
+                evaluations[k].Add(step, evaluation);
                 var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
                 var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds / specs.Length, step,
                     device.ToString(), RunRecord.Commit(), path) { CpuSeconds = Runner.ProcessorSecondsSince(cpu) / specs.Length };

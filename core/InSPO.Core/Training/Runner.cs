@@ -175,12 +175,7 @@ public static class Runner
         var tb = control.TensorBoard ? utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb")) : null;
         // Every evaluation, mid-run or final, uses the same episodes' seed, so the curve's points are comparable.
         int evalSeed = EvaluationSeed(spec.Seed);
-        var curve = control.EvaluateEvery is > 0 ? new LearningCurve(Path.Combine(dir, LearningCurve.FileName), state.Step) : null;
-        void Evaluate(long step, Evaluation e)
-        {
-            foreach (var (k, v) in e.Metrics) tb?.add_scalar("eval/" + k, (float)v, (int)step);
-            curve?.Append(step, e.Metrics);
-        }
+        var evaluations = new EvaluationLog(dir, state.Step, control, tb);
         bool completed = Trainer.Train(learner, buffer, state, profile.TotalSteps, new TrainerHooks
         {
             Checkpoint = s => Checkpoint.Save(checkpointPath, learner, s),
@@ -189,13 +184,13 @@ public static class Runner
             LogEvery = profile.LogEvery,
             Progress = control.Progress,
             StopAfter = control.StopAfter,
-            Evaluate = curve is null ? null : step => Evaluate(step, environment.Evaluate(learner, profile.EvalEpisodes, evalSeed, device)),
-            EvaluateEvery = control.EvaluateEvery is long every and > 0 ? every : long.MaxValue,
+            Evaluate = evaluations.MidRun ? step => evaluations.Add(step, environment.Evaluate(learner, profile.EvalEpisodes, evalSeed, device)) : null,
+            EvaluateEvery = EvaluationLog.Every(control),
         });
         if (!completed) throw new RunInterruptedException(state.Step, checkpointPath);
 
         var evaluation = environment.Evaluate(learner, profile.EvalEpisodes, evalSeed, device);
-        Evaluate(state.Step, evaluation);
+        evaluations.Add(state.Step, evaluation);
         var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds, state.Step,
             device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName))
         {

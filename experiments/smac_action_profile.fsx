@@ -24,16 +24,29 @@ if args.Length < 3 then
     exit 2
 let root = Path.GetFullPath(__SOURCE_DIRECTORY__ + "/..")
 let runs = Path.GetFullPath(Experiment.envOr "INSPO_RUNS" (Path.Combine(root, "runs")))
-let map = SmacMaps.Get args[0]
+/// One line and exit 2 for bad input (an unknown map, bad seeds, a malformed name=value), as the CLI does.
+let refuse (message: string) : 'a =
+    eprintfn "smac_action_profile.fsx: %s" message
+    exit 2
+let map, seeds, hyper =
+    try
+        let setting (a: string) =
+            match a.Split('=', 2) with
+            | [| name; value |] ->
+                match Double.TryParse(value, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
+                | true, x -> name, x
+                | _ -> raise (ArgumentException(sprintf "%s: value '%s' is not a number" a value))
+            | _ -> raise (ArgumentException(sprintf "%s: expected name=value" a))
+        let seedsGiven = args.Length > 3 && not (args[3].Contains '=')
+        SmacMaps.Get args[0],
+        (if seedsGiven then List.ofSeq (RunGroup.ParseSeeds args[3]) else [ 0 .. 4 ]),
+        Dictionary<string, float>(dict [ for a in args |> Array.skip (if seedsGiven then 4 else 3) -> setting a ])
+        :> IReadOnlyDictionary<string, float>
+    with :? ArgumentException as e -> refuse e.Message
 let datasetFolder = Path.Combine(runs, "smac_datasets", map.Name, args[1])
-let seeds = if args.Length > 3 && not (args[3].Contains '=') then List.ofSeq (RunGroup.ParseSeeds args[3]) else [ 0 .. 4 ]
-let hyper =
-    Dictionary<string, float>(dict [ for a in args |> Array.skip 3 |> Array.filter (fun a -> a.Contains '=') ->
-                                       let kv = a.Split('=', 2) in kv[0], float kv[1] ]) :> IReadOnlyDictionary<string, float>
 let group = RunGroup(RunSpec("smac:" + map.Name, datasetFolder, args[2], seeds.Head, "quick", "cpu", hyper, runs), seeds)
 if not (File.Exists group.CheckpointPath) then
-    eprintfn "smac_action_profile.fsx: no group checkpoint %s (train the group with inspo train --seeds)" group.CheckpointPath
-    exit 2
+    refuse (sprintf "no group checkpoint %s (train the group with inspo train --seeds)" group.CheckpointPath)
 let data = InSPO.Data.DatasetStore.Load(datasetFolder).Data
 
 /// Stop (1), move (2–5) or attack (6+); None for no-op (0), which SMAC leaves to dead units only.

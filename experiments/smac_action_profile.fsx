@@ -97,3 +97,58 @@ for label, episodes in [ "data, first half", [ 0 .. half - 1 ]; "data, second ha
                     | Some c -> counts[i, c] <- counts[i, c] + 1
                     | None -> ()
     show label counts
+
+/// Teacher-forced over data episodes (the policy steps through each episode's own observations and last actions, as
+/// in training): per agent, how often its greedy action is the data's on live steps, and the mean log-probability
+/// it gives the data's action there. Says which half the policy imitates, state by state, not only in aggregate.
+let agreement (policy: IDecentralisedPolicy) (episodes: int[]) =
+    let k, o, a = episodes.Length, data.ObservationSize, data.ActionCount
+    let agree, logLikelihood, live = Array.zeroCreate<float> agents, Array.zeroCreate<float> agents, Array.zeroCreate<int> agents
+    let mutable hidden = policy.InitialState(int64 k)
+    for t in 0 .. data.Steps - 1 do
+        let observations = Array.zeroCreate<float32> (k * agents * o)
+        let available = Array.zeroCreate<bool> (k * agents * a)
+        let last = Array.create (k * agents) -1L
+        for j in 0 .. k - 1 do
+            let e = episodes[j]
+            let filled = data.Filled[data.SlotIndex(e, t)]
+            for i in 0 .. agents - 1 do
+                let row = j * agents + i
+                Array.blit data.Observations (data.ObservationIndex(e, t, i)) observations (row * o) o
+                // a padded step gets its no-op available, so its (unused) probabilities are finite
+                if filled then Array.blit data.AvailableActions (data.AvailableActionsIndex(e, t, i)) available (row * a) a
+                else available[row * a] <- true
+                if t > 0 then last[row] <- int64 data.Actions[data.ActionIndex(e, t - 1, i)]
+        let probabilities, next =
+            policy.Act(torch.tensor(observations).view(int64 k, int64 agents, int64 o), torch.tensor(available).view(int64 k, int64 agents, int64 a),
+                       torch.tensor(last).view(int64 k, int64 agents), hidden).ToTuple()
+        hidden <- next
+        let p = probabilities.contiguous().data<float32>().ToArray()
+        for j in 0 .. k - 1 do
+            let e = episodes[j]
+            if data.Filled[data.SlotIndex(e, t)] then
+                for i in 0 .. agents - 1 do
+                    let action = data.Actions[data.ActionIndex(e, t, i)]
+                    if action <> 0 then
+                        let row = (j * agents + i) * a
+                        let greedy = [ 0 .. a - 1 ] |> List.maxBy (fun b -> p[row + b])
+                        live[i] <- live[i] + 1
+                        if greedy = action then agree[i] <- agree[i] + 1.0
+                        logLikelihood[i] <- logLikelihood[i] + log (max 1e-12 (float p[row + action]))
+    [ for i in 0 .. agents - 1 -> agree[i] / float (max 1 live[i]), logLikelihood[i] / float (max 1 live[i]) ]
+
+// 200 episodes of each half (every 5th in its range, INSPO_PROFILE_EPISODES=n for n)
+let sampled = int (Experiment.envOr "INSPO_PROFILE_EPISODES" "200")
+let halves = [ "first half", [| 0 .. half - 1 |]; "second half", [| half .. data.Episodes - 1 |] ]
+              |> List.map (fun (label, range) -> label, (if range.Length <= sampled then range else Array.init sampled (fun n -> range[n * range.Length / sampled])))
+printfn "\nTeacher-forced on %d data episodes of each half: each agent's greedy action = the data's (share of its live steps) / mean log π(data action)\n" sampled
+printfn "| | %s |" (String.Join(" | ", [ for i in 0 .. agents - 1 -> sprintf "agent %d" i ]))
+printfn "|%s" (String.replicate (agents + 1) " --- |")
+for k, seed in List.indexed seeds do
+    for label, episodes in halves do
+        let policy = ensemble.Member k
+        let cells = agreement policy episodes |> List.map (fun (share, ll) -> sprintf "%.2f / %.2f" share ll)
+        match policy :> obj with
+        | :? IDisposable as d -> d.Dispose()
+        | _ -> ()
+        printfn "| seed %d, data %s | %s |" seed label (String.Join(" | ", cells))

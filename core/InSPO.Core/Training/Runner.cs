@@ -67,18 +67,50 @@ public static class Runner
         ArgumentNullException.ThrowIfNull(spec);
         var finished = TryLoadFinished(spec);
         if (finished is null) return null;
-        control ??= new RunControl();
-        var (environment, profile, device) = Prepare(spec, control);
-        int datasetSeed = DatasetSeed(spec.Seed);
-        var data = control.DatasetOverride ?? environment.Dataset(spec.Dataset, datasetSeed);
-        environment.CheckDataset(data.Spec, spec.Dataset);
-        // the learner as the run would build it: its resolved options are what the record must have been made with
-        using var init = new Generator((ulong)spec.Seed, CPU);
-        using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
-        return RunRecord.SameConfiguration(finished.RecordPath, OptionsOf(learner), profile, environment.DatasetIdentity(spec.Dataset, datasetSeed),
-                                           Directory.Exists(spec.Dataset))
-            ? finished.AsReused()
-            : null;
+        using var cell = Cell.Build(spec, control ?? new RunControl());
+        return cell.Reuses(finished) ? finished.AsReused() : null;
+    }
+
+    /// <summary>What the reuse check and the run both need, built once: the environment, budget and device, the
+    /// dataset (checked against the environment) and the learner as the run trains it — its resolved options are
+    /// what a reusable record must have been made with.</summary>
+    sealed class Cell : IDisposable
+    {
+        public required RunEnvironment Environment { get; init; }
+        public required Profile Profile { get; init; }
+        public required Device Device { get; init; }
+        public required int DatasetSeed { get; init; }
+        public required EpisodeDataset Data { get; init; }
+        public required string DatasetIdentity { get; init; }
+        public required IOfflineLearner Learner { get; init; }
+        public required JsonObject? Options { get; init; }
+        public required bool DatasetFromFolder { get; init; }
+
+        public static Cell Build(RunSpec spec, RunControl control)
+        {
+            var (environment, profile, device) = Prepare(spec, control);
+            TorchRuntime.Seed(spec.Seed);
+            int datasetSeed = Runner.DatasetSeed(spec.Seed);
+            var data = control.DatasetOverride ?? environment.Dataset(spec.Dataset, datasetSeed);
+            // Before the learner: data of another environment would train and fail only in evaluation.
+            environment.CheckDataset(data.Spec, spec.Dataset);
+            // Initial weights come from a CPU generator of the run's own (not libtorch's global one, which
+            // concurrent runs in one process would share), so a seed gives the same start on every device.
+            using var init = new Generator((ulong)spec.Seed, CPU);
+            var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
+            return new Cell
+            {
+                Environment = environment, Profile = profile, Device = device, DatasetSeed = datasetSeed, Data = data,
+                DatasetIdentity = environment.DatasetIdentity(spec.Dataset, datasetSeed), Learner = learner, Options = OptionsOf(learner),
+                DatasetFromFolder = Directory.Exists(spec.Dataset),
+            };
+        }
+
+        /// <summary>The reuse rule: a record is reused only when made with the same resolved options, budget and data.</summary>
+        public bool Reuses(RunResult finished) =>
+            RunRecord.SameConfiguration(finished.RecordPath, Options, Profile, DatasetIdentity, DatasetFromFolder);
+
+        public void Dispose() => Learner.Dispose();
     }
 
     /// <summary>A learner's resolved options as its record stores them (null for a learner without options).</summary>
@@ -134,35 +166,22 @@ public static class Runner
     public static RunResult Run(RunSpec spec, RunControl control)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (TryReuse(spec, control) is { } reused) return reused;
-        // a record left now was made with another configuration: set aside below, never overwritten
         var finished = TryLoadFinished(spec);
         var wall = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var (environment, profile, device) = Prepare(spec, control);
-        var dir = RunDirectory(spec);
-        var checkpointPath = Path.Combine(dir, "checkpoint.bin");
-        TorchRuntime.Seed(spec.Seed);
-
-        int datasetSeed = DatasetSeed(spec.Seed);
-        var data = control.DatasetOverride ?? environment.Dataset(spec.Dataset, datasetSeed);
-        // Before the learner: data of another environment would train and fail only in evaluation.
-        environment.CheckDataset(data.Spec, spec.Dataset);
-        var datasetIdentity = environment.DatasetIdentity(spec.Dataset, datasetSeed);
-
-        using var buffer = new DeviceEpisodeBuffer(data, device);
-        // Initial weights come from a CPU generator of the run's own (not libtorch's global one, which
-        // concurrent runs in one process would share), so a seed gives the same start on every device.
-        using var init = new Generator((ulong)spec.Seed, CPU);
-        using var learner = Learners.Create(spec.Algorithm, data.Spec, spec.Hyperparameters, profile, device, init);
-        var options = OptionsOf(learner);
-        // A record of another configuration (a changed default, a changed profile, another folder of the same last
-        // name) is set aside, never overwritten.
+        using var cell = Cell.Build(spec, control);
         if (finished is not null)
         {
+            if (cell.Reuses(finished)) return finished.AsReused();
+            // A record of another configuration (a changed default, a changed profile, another folder of the same last
+            // name) is set aside, never overwritten.
             var aside = RunRecord.SetAside(finished.RecordPath);
-            Console.Error.WriteLine($"runner: {dir}: the finished record was made with other options, another budget or other data; kept as {Path.GetFileName(aside)}, training again");
+            Console.Error.WriteLine($"runner: {RunDirectory(spec)}: the finished record was made with other options, another budget or other data; kept as {Path.GetFileName(aside)}, training again");
         }
+        var (environment, profile, device, learner) = (cell.Environment, cell.Profile, cell.Device, cell.Learner);
+        var dir = RunDirectory(spec);
+        var checkpointPath = Path.Combine(dir, "checkpoint.bin");
+        using var buffer = new DeviceEpisodeBuffer(cell.Data, device);
         var state = new TrainerState(new Generator((ulong)spec.Seed + 0x5EED, device));
         if (control.Resume && File.Exists(checkpointPath))
         {
@@ -196,7 +215,7 @@ public static class Runner
         {
             CpuSeconds = ProcessorSecondsSince(cpu),
         };
-        RunRecord.Write(result.RecordPath, result, options, profile, datasetSeed, datasetIdentity);
+        RunRecord.Write(result.RecordPath, result, cell.Options, profile, cell.DatasetSeed, cell.DatasetIdentity);
         return result;
     }
 }

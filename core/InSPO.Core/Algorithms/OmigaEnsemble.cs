@@ -22,8 +22,8 @@ public sealed class OmigaEnsemble : EnsembleLearner
     readonly OmigaOptions o;
     readonly int N, A;
     readonly bool shared;
-    // The members' layout, whose code appends the agent id to a shared network's input (only its shape is read).
-    readonly AgentNetwork layout;
+    // The members' policy layout: it appends the agent id to a shared network's input.
+    readonly AgentNetworkLayout layout;
     readonly EnsembleMlp[] pi, q, qTarget, v, vTarget;
     readonly EnsembleOmigaMixer mixer, mixerTarget;
     readonly optim.Optimizer piOpt, qOpt, vOpt;
@@ -41,7 +41,7 @@ public sealed class OmigaEnsemble : EnsembleLearner
         A = spec.Actions;
         // Each member's single learner, built from its own generator, draws the weights its single run starts from.
         var singles = inits.Select(g => new Omiga(spec, options, CPU, g)).ToArray();
-        layout = singles[0].Networks.Pi;
+        layout = singles[0].Networks.Pi.Layout;
         shared = layout.Options.Shared;
         EnsembleMlp[] Role(string name, Func<Omiga, AgentNetwork> net) => shared
             ? new[] { new EnsembleMlp(name, singles.Select(s => (Mlp)net(s).Member(0)).ToArray(), device) }

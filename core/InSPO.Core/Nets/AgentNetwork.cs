@@ -42,16 +42,14 @@ public sealed record AgentNetworkOptions(AgentNetworkKind Kind, bool Shared, boo
 public sealed class AgentNetwork : nn.Module
 {
     readonly nn.Module[] members;
-    readonly int inputs, actions;
 
     AgentNetwork(string name, int agents, int inputs, int actions, int outputs, AgentNetworkOptions options, Generator init, bool smallOutput) : base(name)
     {
         Agents = agents;
         Options = options;
         Outputs = outputs;
-        this.inputs = inputs;
-        this.actions = actions;
-        long width = inputs + (options.LastAction ? actions : 0) + (options.AgentId ? agents : 0);
+        Layout = new AgentNetworkLayout(agents, inputs, actions, outputs, options);
+        long width = Layout.Width;
         int count = options.Shared ? 1 : agents;
         members = new nn.Module[count];
         for (int i = 0; i < count; i++)
@@ -86,30 +84,11 @@ public sealed class AgentNetwork : nn.Module
     public IEnumerable<(string Name, nn.Module Module)> NamedMembers(string prefix) =>
         Options.Shared ? [(prefix, members[0])] : members.Select((m, i) => ($"{prefix}{i}", m));
 
-    /// <summary>Features per agent before the extras, and actions per agent (the last-action one-hot's width).</summary>
-    internal (int Inputs, int Actions) Sizes => (inputs, actions);
+    /// <summary>The network's shape without its weights (it builds each agent's input).</summary>
+    public AgentNetworkLayout Layout { get; }
 
-    /// <summary>Agent i's input with the configured extras: x … × in, last action … (int64, −1 = none) → … × width.</summary>
-    internal Tensor Input(int agent, Tensor x, Tensor? lastAction)
-    {
-        if (!Options.LastAction && !Options.AgentId) return x;
-        var parts = new List<Tensor> { x };
-        if (Options.LastAction)
-        {
-            var last = lastAction ?? ones(x.shape[..^1], dtype: int64, device: x.device).neg();
-            // One-hot of the last action, zeros where there is none yet. Tensor operands, not Scalars: this runs at
-            // every step of every rollout, and TorchSharp 0.107 let a collected implicit Scalar reach libtorch here
-            // ("Unknown scalar type"; QMIX runs died every few minutes).
-            var none = zeros_like(last);
-            parts.Add(nn.functional.one_hot(last.maximum(none), actions).to_type(x.dtype) * last.ge(none).unsqueeze(-1).to_type(x.dtype));
-        }
-        if (Options.AgentId)
-        {
-            var id = eye(Agents, dtype: x.dtype, device: x.device).select(0, agent);
-            parts.Add(id.expand(x.shape[..^1].Append((long)Agents).ToArray()));
-        }
-        return cat(parts, -1);
-    }
+    /// <summary>Agent i's input with the configured extras (<see cref="AgentNetworkLayout.Input"/>).</summary>
+    internal Tensor Input(int agent, Tensor x, Tensor? lastAction) => Layout.Input(agent, x, lastAction);
 
     /// <summary>Feed-forward networks, agent i: input K × in → K × out.</summary>
     public Tensor Forward(int agent, Tensor input, Tensor? lastAction = null)

@@ -13,10 +13,9 @@ namespace InSPO.Nets;
 public sealed class EnsembleAgentNetwork : nn.Module
 {
     readonly EnsembleRecurrentAgent agents;
-    readonly Shape shape;
-
-    /// <summary>What the members' single networks look like (a plain object, so the template is no submodule).</summary>
-    sealed record Shape(AgentNetwork Template, string Name);
+    // The members' single networks' shape and name (Member rebuilds one).
+    readonly AgentNetworkLayout layout;
+    readonly string memberName;
 
     public EnsembleAgentNetwork(string name, IReadOnlyList<AgentNetwork> members, Device device) : base(name)
     {
@@ -29,7 +28,8 @@ public sealed class EnsembleAgentNetwork : nn.Module
             ? members.Select(m => (RecurrentAgent)m.Member(0))
             : Enumerable.Range(0, Agents).SelectMany(j => members.Select(m => (RecurrentAgent)m.Member(j)));   // row j·S + s
         agents = new EnsembleRecurrentAgent("agents", rows.ToArray(), device);
-        shape = new Shape(first, name);
+        layout = first.Layout;
+        memberName = name;
         RegisterComponents();
     }
 
@@ -42,7 +42,7 @@ public sealed class EnsembleAgentNetwork : nn.Module
     public Tensor Unroll(Tensor inputs, Tensor lastActions)
     {
         long s = inputs.shape[0], b = inputs.shape[1], t = inputs.shape[2];
-        var perAgent = Enumerable.Range(0, Agents).Select(i => shape.Template.Input(i, inputs.select(3, i), lastActions.select(3, i))).ToArray();
+        var perAgent = Enumerable.Range(0, Agents).Select(i => layout.Input(i, inputs.select(3, i), lastActions.select(3, i))).ToArray();
         if (Options.Shared)
         {
             var x = stack(perAgent, 2);                                                                        // S × B × N × T × w
@@ -59,7 +59,7 @@ public sealed class EnsembleAgentNetwork : nn.Module
     public Tensor UnrollAgents(IReadOnlyList<int> agentOf, Tensor inputs, Tensor lastActions)
     {
         if (Options.Shared) throw new InvalidOperationException("a shared network has no per-agent members");
-        var x = stack(agentOf.Select((i, s) => shape.Template.Input(i, inputs[s].select(2, i), lastActions[s].select(2, i))).ToArray());
+        var x = stack(agentOf.Select((i, s) => layout.Input(i, inputs[s].select(2, i), lastActions[s].select(2, i))).ToArray());
         var rows = tensor(agentOf.Select((i, s) => (long)(i * Members + s)).ToArray(), device: inputs.device);
         return agents.UnrollRows(rows, x);
     }
@@ -68,10 +68,8 @@ public sealed class EnsembleAgentNetwork : nn.Module
     /// evaluation steps it through episodes as it steps a single run's network.</summary>
     public AgentNetwork Member(int k, Device device)
     {
-        var t = shape.Template;
-        var (inputs, actions) = t.Sizes;
         using var init = new Generator(0, CPU);
-        var net = AgentNetwork.Create(shape.Name, t.Agents, inputs, actions, t.Outputs, t.Options, init);
+        var net = AgentNetwork.Create(memberName, layout.Agents, layout.Inputs, layout.Actions, layout.Outputs, layout.Options, init);
         for (int j = 0; j < (Options.Shared ? 1 : Agents); j++)
             agents.CopyMemberTo(j * Members + k, (RecurrentAgent)net.Member(j));
         return net.to(device);

@@ -170,11 +170,11 @@ let tests =
                 for struct (s, r, e) in members do
                     Expect.isNull e "no error"
                     let single = Runner.Run(specOf "mne" "imbalanced" algo s.Seed (TestPaths.scratchDir "ensemble-curves-single"), control)
-                    let member, alone = curveOf (nonNull r), curveOf single
+                    let inGroup, alone = curveOf (nonNull r), curveOf single
                     let cell = sprintf "%s seed %d" algo s.Seed
-                    Expect.equal [ for struct (step, _) in member -> step ] [ for struct (step, _) in alone -> step ] (cell + ": the single run's evaluation steps")
-                    Expect.isGreaterThan member.Count 2 (cell + ": mid-run rows as well as the final one")
-                    for struct (step, m), struct (_, a) in Seq.zip member alone do
+                    Expect.equal [ for struct (step, _) in inGroup -> step ] [ for struct (step, _) in alone -> step ] (cell + ": the single run's evaluation steps")
+                    Expect.isGreaterThan inGroup.Count 2 (cell + ": mid-run rows as well as the final one")
+                    for struct (step, m), struct (_, a) in Seq.zip inGroup alone do
                         Expect.floatClose { absolute = 1e-3; relative = 0.0 } m.["return"] a.["return"] (sprintf "%s: return at step %d" cell step)
             // killed at step 30 (InSPO: in its rounds, semi-greedy order; AlberDICE: its absorbing-state data rebuilt), then resumed: the same records as the uninterrupted group
             for algo, hyper in [ "bc", null; "inspo", readOnlyDict [ "order", 2.0 ]; "alberdice", null ] do

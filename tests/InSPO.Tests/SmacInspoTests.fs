@@ -66,15 +66,18 @@ let tests =
                         Array.iter2 (fun (x: float32) (y: float32) -> Expect.isLessThan (abs (x - y)) 1e-5f (sprintf "episode %d step %d" k t)) stepped trained
         }
 
-        test "a SMAC-lite run is finite and deterministic, and one stopped at step 25 and resumed ends bit-identical" {
+        test "a SMAC-lite run is finite and deterministic, and one stopped at step 25 and resumed ends bit-identical (also feed-forward)" {
             let data = scripted "5m_vs_6m" 12 5
-            for hyper in [ []; [ "order", 2.0; "sequential", 0.0 ] ] do
+            for hyper in [ []; [ "order", 2.0; "sequential", 0.0 ]; [ "feedforward", 1.0 ] ] do
                 let control () = RunControl(ProfileOverride = tiny, DatasetOverride = data)
                 let whole = Runner.Run(spec "smac:5m_vs_6m" "focus-fire" "inspo" 1 (TestPaths.scratchDir "inspo-ep-whole") hyper, control ())
                 let again = Runner.Run(spec "smac:5m_vs_6m" "focus-fire" "inspo" 1 (TestPaths.scratchDir "inspo-ep-again") hyper, control ())
                 samePolicy whole again
                 for KeyValue(k, v) in whole.Metrics do Expect.isFalse (Double.IsNaN v) k
                 Expect.isTrue (whole.Metrics.ContainsKey "win_rate") "SMAC evaluation reports the win rate"
+                // the ablation's option is in its records only: records made before it existed keep matching their cells
+                let options = (System.Text.Json.Nodes.JsonNode.Parse(IO.File.ReadAllText whole.RecordPath)).["options"].AsObject()
+                Expect.equal (options.ContainsKey "FeedForward") (List.contains ("feedforward", 1.0) hyper) "FeedForward recorded only when on"
                 let s = spec "smac:5m_vs_6m" "focus-fire" "inspo" 1 (TestPaths.scratchDir "inspo-ep-resumed") hyper
                 let e = TestPaths.catchException<RunInterruptedException> (fun () ->
                     Runner.Run(s, RunControl(ProfileOverride = tiny, DatasetOverride = data, StopAfter = Nullable 25L)) |> ignore)

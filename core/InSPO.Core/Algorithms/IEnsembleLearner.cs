@@ -74,7 +74,8 @@ public static class Ensembles
         if (algorithm.Equals("inspo", StringComparison.OrdinalIgnoreCase))
         {
             var members = memberHyper.Select(h => InspoOptions.For(spec.Name, h, profile)).ToArray();
-            if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return new InspoEpisodesEnsemble(spec, members, device, inits);
+            // the feed-forward ablation trains seed after seed (the recurrent ensemble's networks are GRU agents)
+            if (InSPO.Nets.AgentNetworks.IsSmac(spec)) return members.Any(m => m.FeedForward) ? null : new InspoEpisodesEnsemble(spec, members, device, inits);
             return members.All(InspoEnsemble.Supports) ? new InspoEnsemble(spec, members, device, inits) : null;
         }
         var hyper = memberHyper.Count > 0 ? memberHyper[0] : null;

@@ -13,7 +13,8 @@ namespace InSPO.Algorithms;
 /// every per-row quantity is gathered from those unrolls at the batch's filled steps (<see cref="EpisodeSteps"/>).
 /// <list type="bullet">
 /// <item>Networks: πⁱ and μⁱ one GRU agent per agent (Linear 64 → ReLU → GRUCell 64 → Linear, last action appended;
-/// not shared, so a round stays sequential — SPEC 3); Qⁱ(s,·), Q̄ⁱ and μ^{-i}(·|s, aⁱ) MLPs on the global state, as on
+/// not shared, so a round stays sequential — SPEC 3; the `feedforward` ablation makes them MLPs of the same width on
+/// the observation alone); Qⁱ(s,·), Q̄ⁱ and μ^{-i}(·|s, aⁱ) MLPs on the global state, as on
 /// the games (the state is Markov for them, so they need no memory); hidden units from the options (the profile's).</item>
 /// <item>Phase 1 (<see cref="InspoOptions.BehaviourSteps"/>): μⁱ by Eq. 21 masked with the filled steps, μ^{-i} by
 /// Eq. 22 on the batch's filled steps; then frozen.</item>
@@ -31,7 +32,8 @@ namespace InSPO.Algorithms;
 /// </summary>
 public sealed class InspoEpisodes : InspoLearner
 {
-    public InspoEpisodes(EnvSpec spec, InspoOptions options, Device device, Generator init) : base(spec, options, AgentNetworkOptions.PerAgentRecurrent(), device, init)
+    public InspoEpisodes(EnvSpec spec, InspoOptions options, Device device, Generator init)
+        : base(spec, options, options.FeedForward ? AgentNetworkOptions.PerAgentMlp(AgentNetworkOptions.PerAgentRecurrent().Hidden) : AgentNetworkOptions.PerAgentRecurrent(), device, init)
     {
     }
 

@@ -78,6 +78,12 @@ public sealed record InspoOptions
     public int BehaviourSteps { get; init; } = 200;
     /// <summary>Episodes per batch of the recurrent learner on SMAC-lite (<see cref="InSPO.Nets.AgentNetworks.EpisodeBatch"/>).</summary>
     public int EpisodeBatch { get; init; } = 32;
+    /// <summary>SMAC-lite ablation `feedforward`: πⁱ and μⁱ as MLPs on the agent's observation alone (no GRU, no last
+    /// action) instead of SPEC 3's recurrent agents. A history lets a policy tell which of a mixed tier's behaviour
+    /// policies made an episode; without one it cannot (stop 18's note). Left out of a record when off, so records made
+    /// before the option existed keep matching their cells.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool FeedForward { get; init; }
     /// <summary>Gradient-norm clip of every network (0: none). SMAC-lite: 10, as every SMAC baseline's code clips its GRU agents.</summary>
     public double GradClip { get; init; }
 
@@ -85,7 +91,7 @@ public sealed record InspoOptions
     {
         "alpha", "alpha_auto", "kl_target", "beta0", "beta_final_ratio", "entropy", "sequential", "order", "resample",
         "rho_max", "weight_max", "cql", "tau", "gamma", "hidden", "lr", "alpha_lr", "inner_steps",
-        "episode_batch", "grad_clip",
+        "episode_batch", "grad_clip", "feedforward",
     };
 
     /// <summary>Defaults per environment, then overrides. Matrix games (SPEC 2's defaults, kept for the neural
@@ -167,6 +173,7 @@ public sealed record InspoOptions
             InnerSteps = (int)G("inner_steps", d.InnerSteps),
             EpisodeBatch = (int)G("episode_batch", d.EpisodeBatch),
             GradClip = G("grad_clip", d.GradClip),
+            FeedForward = G("feedforward", 0) != 0,
         };
         if (!(o.Alpha > 0)) throw new ArgumentException($"inspo: alpha = {o.Alpha} must be > 0");
         if (!(o.Beta0 >= 0)) throw new ArgumentException($"inspo: beta0 = {o.Beta0} must be ≥ 0");

@@ -4,7 +4,8 @@
 // into halves (a mixed tier is its medium episodes, then its expert ones, notes/smac-datasets.md).
 // Run: `dotnet fsi experiments/smac_action_profile.fsx MAP TIER ALGORITHM [SEEDS] [name=value …]`, the runs folder
 // INSPO_RUNS (else runs/), e.g. `… 2s3z mixed inspo 0-4` for the group `inspo train --env smac:2s3z --dataset
-// runs/smac_datasets/2s3z/mixed --algo inspo --seeds 0-4` trained (its checkpoint holds every member's networks).
+// runs/smac_datasets/2s3z/mixed --algo inspo --seeds 0-4` trained (its checkpoint holds every member's networks; a
+// group trained seed after seed is read from each seed's checkpoint).
 #load "../scripts/InSPO.fsx"
 
 open System
@@ -45,8 +46,13 @@ let map, seeds, hyper =
     with :? ArgumentException as e -> refuse e.Message
 let datasetFolder = Path.Combine(runs, "smac_datasets", map.Name, args[1])
 let group = RunGroup(RunSpec("smac:" + map.Name, datasetFolder, args[2], seeds.Head, "quick", "cpu", hyper, runs), seeds)
+// The final policies: the group checkpoint of a group trained as one ensemble, else each seed's own checkpoint (a
+// group trained seed after seed, or single runs).
+let singleCheckpoint seed = Path.Combine(Runner.RunDirectory(group.Specs |> Seq.find (fun s -> s.Seed = seed)), "checkpoint.bin")
 if not (File.Exists group.CheckpointPath) then
-    refuse (sprintf "no group checkpoint %s (train the group with inspo train --seeds)" group.CheckpointPath)
+    match seeds |> List.tryFind (fun s -> not (File.Exists(singleCheckpoint s))) with
+    | Some s -> refuse (sprintf "no group checkpoint %s and no checkpoint of seed %d (%s): train with inspo train --seeds" group.CheckpointPath s (singleCheckpoint s))
+    | None -> ()
 let data = InSPO.Data.DatasetStore.Load(datasetFolder).Data
 
 /// Stop (1), move (2–5) or attack (6+); None for no-op (0), which SMAC leaves to dead units only.
@@ -72,13 +78,24 @@ printfn "\n%s, %s, %s: each agent's stop / move / attack share of its live steps
 printfn "| | %s |" (String.Join(" | ", [ for i in 0 .. agents - 1 -> sprintf "agent %d" i ]))
 printfn "|%s" (String.replicate (agents + 1) " --- |")
 let profile = SmacRunEnvironment(map).Budget(Profiles.Get(Experiment.envOr "INSPO_PROFILE" "quick"))
-let inits = [| for s in seeds -> new torch.Generator(uint64 s) |]
-let ensemble = nonNull (Ensembles.TryCreate(args[2], data.Spec, hyper, profile, torch.CPU, inits))
-Checkpoint.LoadGroup(group.CheckpointPath, ensemble, [| for _ in seeds -> new torch.Generator(0UL) |]) |> ignore
+let policyOf: int -> IDecentralisedPolicy =
+    if File.Exists group.CheckpointPath then
+        let inits = [| for s in seeds -> new torch.Generator(uint64 s) |]
+        let ensemble = nonNull (Ensembles.TryCreate(args[2], data.Spec, hyper, profile, torch.CPU, inits))
+        Checkpoint.LoadGroup(group.CheckpointPath, ensemble, [| for _ in seeds -> new torch.Generator(0UL) |]) |> ignore
+        ensemble.Member
+    else
+        let learners =
+            [| for seed in seeds ->
+                use init = new torch.Generator(uint64 seed)
+                let learner = Learners.Create(args[2], data.Spec, hyper, profile, torch.CPU, init)
+                Checkpoint.Load(singleCheckpoint seed, learner, TrainerState(new torch.Generator(0UL)))
+                learner :> IDecentralisedPolicy |]
+        fun k -> learners[k]
 for k, seed in List.indexed seeds do
     let episodes = 32
     let env = VectorEnv.Of(episodes, (fun () -> new SmacEnv(map) :> IMultiAgentEnv), threads = 1)
-    use actor = new PolicyActor(ensemble.Member k, env.Spec, episodes, torch.CPU)
+    use actor = new PolicyActor(policyOf k, env.Spec, episodes, torch.CPU)
     let counter = Counter(agents)
     let evalSeed = Runner.EvaluationSeed seed
     let summaries =
@@ -146,9 +163,11 @@ printfn "| | %s |" (String.Join(" | ", [ for i in 0 .. agents - 1 -> sprintf "ag
 printfn "|%s" (String.replicate (agents + 1) " --- |")
 for k, seed in List.indexed seeds do
     for label, episodes in halves do
-        let policy = ensemble.Member k
+        let policy = policyOf k
         let cells = agreement policy episodes |> List.map (fun (share, ll) -> sprintf "%.2f / %.2f" share ll)
-        match policy :> obj with
-        | :? IDisposable as d -> d.Dispose()
-        | _ -> ()
+        // an ensemble member is a copy made for this call; a single learner is kept for the next half
+        if File.Exists group.CheckpointPath then
+            match policy :> obj with
+            | :? IDisposable as d -> d.Dispose()
+            | _ -> ()
         printfn "| seed %d, data %s | %s |" seed label (String.Join(" | ", cells))

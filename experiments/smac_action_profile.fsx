@@ -171,3 +171,39 @@ for k, seed in List.indexed seeds do
             | :? IDisposable as d -> d.Dispose()
             | _ -> ()
         printfn "| seed %d, data %s | %s |" seed label (String.Join(" | ", cells))
+
+/// The opening of one data episode, teacher-forced: per agent, the data's action at steps 0 … n−1 and the policy's
+/// probability of it. A mixed tier's greedy QMIX models open alike in every episode of a half, so the steps where the
+/// two halves' openings part are the branch points; a probability under 0.5 there is a branch the greedy policy does
+/// not take.
+let opening (policy: IDecentralisedPolicy) (episode: int) (steps: int) =
+    let o, a = data.ObservationSize, data.ActionCount
+    let mutable hidden = policy.InitialState 1L
+    [ for t in 0 .. min steps (data.EpisodeLength episode) - 1 ->
+        let observations = Array.sub data.Observations (data.ObservationIndex(episode, t, 0)) (agents * o)
+        let available = Array.sub data.AvailableActions (data.AvailableActionsIndex(episode, t, 0)) (agents * a)
+        let last = Array.init agents (fun i -> if t = 0 then -1L else int64 data.Actions[data.ActionIndex(episode, t - 1, i)])
+        let probabilities, next =
+            policy.Act(torch.tensor(observations).view(1L, int64 agents, int64 o), torch.tensor(available).view(1L, int64 agents, int64 a),
+                       torch.tensor(last).view(1L, int64 agents), hidden).ToTuple()
+        hidden <- next
+        let p = probabilities.contiguous().data<float32>().ToArray()
+        [ for i in 0 .. agents - 1 -> let action = data.Actions[data.ActionIndex(episode, t, i)] in action, float p[i * a + action] ] ]
+
+let actionName action = if action = 0 then "no-op" elif action = 1 then "stop" elif action <= 5 then sprintf "move%d" (action - 2) else sprintf "attack%d" (action - 6)
+let openingSteps = 5
+printfn "\nThe opening of each half's first episode (steps 0–%d), teacher-forced: each agent's data action, then each seed's probability of it\n" (openingSteps - 1)
+printfn "| | %s |" (String.Join(" | ", [ for i in 0 .. agents - 1 -> sprintf "agent %d" i ]))
+printfn "|%s" (String.replicate (agents + 1) " --- |")
+for label, episode in [ "first half", 0; "second half", half ] do
+    let steps = opening (policyOf 0) episode openingSteps
+    printfn "| data %s, episode %d | %s |" label episode
+        (String.Join(" | ", [ for i in 0 .. agents - 1 -> String.Join(" ", [ for step in steps -> actionName (fst step[i]) ]) ]))
+    for k, seed in List.indexed seeds do
+        let policy = policyOf k
+        let steps = opening policy episode openingSteps
+        if File.Exists group.CheckpointPath then
+            match policy :> obj with
+            | :? IDisposable as d -> d.Dispose()
+            | _ -> ()
+        printfn "| seed %d on it | %s |" seed (String.Join(" | ", [ for i in 0 .. agents - 1 -> String.Join(" ", [ for step in steps -> sprintf "%.2f" (snd step[i]) ]) ]))

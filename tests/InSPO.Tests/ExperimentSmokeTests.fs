@@ -215,6 +215,9 @@ let tests =
                 out
             for seed in 0 .. 4 do Expect.stringContains profileOut (sprintf "| seed %d (win rate " seed) "a row per member"
             Expect.stringContains profileOut "| data, second half |" "the data's halves"
+            for seed in 0 .. 4 do
+                Expect.stringContains profileOut (sprintf "| seed %d, data first half | " seed) "the teacher-forced table"
+                Expect.stringContains profileOut (sprintf "| seed %d on it | " seed) "the openings' table"
             let bench = run "bench_smac"
             for algo in [ "bc"; "omar"; "cfcql"; "omiga"; "inspo" ] do Expect.stringContains bench (sprintf " %s |" algo) (algo + " timed")
             Expect.stringContains bench "Table 4 at the quick profile" "the projection"

@@ -78,20 +78,27 @@ printfn "\n%s, %s, %s: each agent's stop / move / attack share of its live steps
 printfn "| | %s |" (String.Join(" | ", [ for i in 0 .. agents - 1 -> sprintf "agent %d" i ]))
 printfn "|%s" (String.replicate (agents + 1) " --- |")
 let profile = SmacRunEnvironment(map).Budget(Profiles.Get(Experiment.envOr "INSPO_PROFILE" "quick"))
-let policyOf: int -> IDecentralisedPolicy =
+/// Each seed's final policy, and (InSPO) its target critics Q̄ⁱ(s,·) at global states K × state → K × N × A.
+let policyOf, criticOf: (int -> IDecentralisedPolicy) * (int -> (torch.Tensor -> torch.Tensor) option) =
     if File.Exists group.CheckpointPath then
         let inits = [| for s in seeds -> new torch.Generator(uint64 s) |]
         let ensemble = nonNull (Ensembles.TryCreate(args[2], data.Spec, hyper, profile, torch.CPU, inits))
         Checkpoint.LoadGroup(group.CheckpointPath, ensemble, [| for _ in seeds -> new torch.Generator(0UL) |]) |> ignore
-        ensemble.Member
+        ensemble.Member,
+        fun k -> match ensemble with
+                 | :? InspoEpisodesEnsemble as inspo -> Some(fun states -> inspo.MemberTargetActionValues(k, states))
+                 | _ -> None
     else
         let learners =
             [| for seed in seeds ->
                 use init = new torch.Generator(uint64 seed)
                 let learner = Learners.Create(args[2], data.Spec, hyper, profile, torch.CPU, init)
                 Checkpoint.Load(singleCheckpoint seed, learner, TrainerState(new torch.Generator(0UL)))
-                learner :> IDecentralisedPolicy |]
-        fun k -> learners[k]
+                learner |]
+        (fun k -> learners[k] :> IDecentralisedPolicy),
+        fun k -> match learners[k] with
+                 | :? InspoLearner as inspo -> Some inspo.TargetActionValues
+                 | _ -> None
 for k, seed in List.indexed seeds do
     let episodes = 32
     let env = VectorEnv.Of(episodes, (fun () -> new SmacEnv(map) :> IMultiAgentEnv), threads = 1)
@@ -172,11 +179,11 @@ for k, seed in List.indexed seeds do
             | _ -> ()
         printfn "| seed %d, data %s | %s |" seed label (String.Join(" | ", cells))
 
-/// The opening of one data episode, teacher-forced: per agent, the data's action at steps 0 … n−1 and the policy's
-/// probability of it. A mixed tier's greedy QMIX models open alike in every episode of a half, so the steps where the
-/// two halves' openings part are the branch points; a probability under 0.5 there is a branch the greedy policy does
-/// not take.
-let opening (policy: IDecentralisedPolicy) (episode: int) (steps: int) =
+/// The opening of one data episode, teacher-forced: per agent, the data's action at steps 0 … n−1, the policy's
+/// probability of it and, with a critic, Eq. 20's advantage of it, Q̄ⁱ(s,aⁱ) − Σ_a πⁱ(a|τⁱ) Q̄ⁱ(s,a). A mixed tier's
+/// greedy QMIX models open alike in every episode of a half, so the steps where the two halves' openings part are the
+/// branch points; a probability under 0.5 there is a branch the greedy policy does not take.
+let opening (policy: IDecentralisedPolicy) (critic: (torch.Tensor -> torch.Tensor) option) (episode: int) (steps: int) =
     let o, a = data.ObservationSize, data.ActionCount
     let mutable hidden = policy.InitialState 1L
     [ for t in 0 .. min steps (data.EpisodeLength episode) - 1 ->
@@ -188,22 +195,37 @@ let opening (policy: IDecentralisedPolicy) (episode: int) (steps: int) =
                        torch.tensor(last).view(1L, int64 agents), hidden).ToTuple()
         hidden <- next
         let p = probabilities.contiguous().data<float32>().ToArray()
-        [ for i in 0 .. agents - 1 -> let action = data.Actions[data.ActionIndex(episode, t, i)] in action, float p[i * a + action] ] ]
+        let q = critic |> Option.map (fun c ->
+            let state = Array.sub data.States (data.StateIndex(episode, t)) data.StateSize
+            (c (torch.tensor(state).view(1L, int64 data.StateSize))).contiguous().data<float32>().ToArray())
+        [ for i in 0 .. agents - 1 ->
+            let action = data.Actions[data.ActionIndex(episode, t, i)]
+            let critic = q |> Option.map (fun q -> float q[i * a + action], float q[i * a + action] - Seq.sum (seq { for b in 0 .. a - 1 -> float p[i * a + b] * float q[i * a + b] }))
+            action, float p[i * a + action], critic ] ]
 
 let actionName action = if action = 0 then "no-op" elif action = 1 then "stop" elif action <= 5 then sprintf "move%d" (action - 2) else sprintf "attack%d" (action - 6)
 let openingSteps = 5
-printfn "\nThe opening of each half's first episode (steps 0–%d), teacher-forced: each agent's data action, then each seed's probability of it\n" (openingSteps - 1)
+printfn "\nThe opening of each half's first episode (steps 0–%d), teacher-forced: each agent's data action, then each seed's probability of it (and, for InSPO, Q̄ⁱ(s, aⁱ) and Eq. 20's advantage of it; the data's discounted return from step 0 beside)\n" (openingSteps - 1)
 printfn "| | %s |" (String.Join(" | ", [ for i in 0 .. agents - 1 -> sprintf "agent %d" i ]))
 printfn "|%s" (String.replicate (agents + 1) " --- |")
 for label, episode in [ "first half", 0; "second half", half ] do
-    let steps = opening (policyOf 0) episode openingSteps
-    printfn "| data %s, episode %d | %s |" label episode
-        (String.Join(" | ", [ for i in 0 .. agents - 1 -> String.Join(" ", [ for step in steps -> actionName (fst step[i]) ]) ]))
+    let cells (steps: (int * float * (float * float) option) list list) (cell: int * float * (float * float) option -> string) =
+        String.Join(" | ", [ for i in 0 .. agents - 1 -> String.Join(" ", [ for step in steps -> cell step[i] ]) ])
+    let steps = opening (policyOf 0) None episode openingSteps
+    // the half's mean discounted return from step 0 (γ of the SMAC learners, 0.99): what a critic's Q̄ there estimates
+    let discounted =
+        [ for e in (if episode = 0 then [ 0 .. half - 1 ] else [ half .. data.Episodes - 1 ]) ->
+            Seq.sum (seq { for t in 0 .. data.EpisodeLength e - 1 -> (0.99 ** float t) * float data.Rewards[data.SlotIndex(e, t)] }) ]
+        |> List.average
+    printfn "| data %s, episode %d (discounted return %.1f) | %s |" label episode discounted (cells steps (fun (action, _, _) -> actionName action))
     for k, seed in List.indexed seeds do
         let policy = policyOf k
-        let steps = opening policy episode openingSteps
+        let steps = opening policy (criticOf k) episode openingSteps
         if File.Exists group.CheckpointPath then
             match policy :> obj with
             | :? IDisposable as d -> d.Dispose()
             | _ -> ()
-        printfn "| seed %d on it | %s |" seed (String.Join(" | ", [ for i in 0 .. agents - 1 -> String.Join(" ", [ for step in steps -> sprintf "%.2f" (snd step[i]) ]) ]))
+        printfn "| seed %d on it | %s |" seed (cells steps (fun (_, p, _) -> sprintf "%.2f" p))
+        if steps |> List.exists (List.exists (fun (_, _, critic) -> critic.IsSome)) then
+            printfn "| seed %d, Q̄ⁱ(s, aⁱ) | %s |" seed (cells steps (fun (_, _, critic) -> critic |> Option.map (fst >> sprintf "%.1f") |> Option.defaultValue "—"))
+            printfn "| seed %d, Eq. 20's advantage | %s |" seed (cells steps (fun (_, _, critic) -> critic |> Option.map (snd >> sprintf "%+.2f") |> Option.defaultValue "—"))

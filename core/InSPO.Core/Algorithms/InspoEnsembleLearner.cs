@@ -105,6 +105,14 @@ public abstract class InspoEnsembleLearner<TPolicy> : EnsembleLearner where TPol
 
     public override object MemberOptions(int k) => memberOptions[k];
 
+    /// <summary>Diagnostics: member k's <see cref="InspoLearner.TargetActionValues"/> (Q̄ⁱ(s,·) of every agent, rows
+    /// i·S + k) at global states K × state → K × N × A.</summary>
+    public Tensor MemberTargetActionValues(int k, Tensor states)
+    {
+        using var _ = no_grad();
+        return stack(Enumerable.Range(0, N).Select(i => qTarget.ForwardMember(i * S + k, states)).ToArray(), 1);
+    }
+
     /// <summary>α per member as S × 1 (its fixed α, or exp(log α) when auto-tuned), without gradient.</summary>
     protected Tensor AlphaPerMember()
     {

@@ -73,6 +73,14 @@ public abstract class InspoLearner : IOfflineLearner, IHasOptions
     internal (AgentNetwork Pi, AgentNetwork Mu, AgentNetwork Q, AgentNetwork QTarget, AutoregressiveBehaviour[] MuMinus) Networks =>
         (pi, mu, q, qTarget, muMinus);
 
+    /// <summary>Diagnostics: every agent's target critic Q̄ⁱ(s,·) — the values Eq. 20's advantage is taken from — at
+    /// global states K × state → K × N × A.</summary>
+    public Tensor TargetActionValues(Tensor states)
+    {
+        using var _ = no_grad();
+        return stack(Enumerable.Range(0, N).Select(i => qTarget.Forward(i, states)).ToArray(), 1);
+    }
+
     /// <summary>Current α (fixed, or exp(log α) when auto-tuned).</summary>
     public double Alpha => o.AlphaAuto ? Math.Exp(logAlpha.Value.item<float>()) : o.Alpha;
 

@@ -1,7 +1,10 @@
 // What a SMAC-lite policy does, against its data: for the final policies of a run group (its group checkpoint) and
 // for the dataset, each agent's share of stop / move / attack among its live steps (no-op, the only action of a dead
 // unit, left out), the policies over the greedy evaluation episodes their records were scored on, the data split
-// into halves (a mixed tier is its medium episodes, then its expert ones, notes/smac-datasets.md).
+// into halves (a mixed tier is its medium episodes, then its expert ones, notes/smac-datasets.md). Then, teacher-forced
+// on the data's own episodes: how often each agent's greedy action is the data's, per half; and each half's opening
+// (steps 0–4 of its first episode) with each seed's probability of the data's actions and, for InSPO, its target
+// critic's value and Eq. 20's advantage of them — where a mixed tier's halves part, and which branch a policy takes.
 // Run: `dotnet fsi experiments/smac_action_profile.fsx MAP TIER ALGORITHM [SEEDS] [name=value …]`, the runs folder
 // INSPO_RUNS (else runs/), e.g. `… 2s3z mixed inspo 0-4` for the group `inspo train --env smac:2s3z --dataset
 // runs/smac_datasets/2s3z/mixed --algo inspo --seeds 0-4` trained (its checkpoint holds every member's networks; a

@@ -136,6 +136,7 @@ let tests =
             sideBySide "inspo" uniformRho
             sideBySide "inspo" ([ "alpha_auto", 1.0; "order", 2.0 ] @ uniformRho)
             sideBySide "inspo" ([ "sequential", 0.0; "order", 1.0 ] @ uniformRho)
+            sideBySide "inspo" ([ "td_lambda", 0.6 ] @ uniformRho)
             sideBySideWithin 1e-2 "inspo" [ hyperOf []; hyperOf [] ]
         }
 
@@ -143,6 +144,9 @@ let tests =
             // recurrent (SMAC-lite): α auto-tuned towards two targets, a fixed α with a larger β₀, a fixed α with β off.
             // ρ uniform: see uniformRho.
             sideBySideEach "inspo" ([ []; [ "alpha_auto", 0.0; "alpha", 0.3; "beta0", 10.0 ]; [ "alpha_auto", 0.0; "entropy", 0.0 ]; [ "kl_target", 0.08; "beta_final_ratio", 1.0 ] ]
+                                    |> List.map (fun h -> hyperOf (h @ uniformRho)))
+            // the TD(λ) target with each member's α and β (S × 1 × 1 against its episode grid)
+            sideBySideEach "inspo" ([ [ "td_lambda", 0.8 ]; [ "td_lambda", 0.8; "alpha_auto", 0.0; "alpha", 0.3; "beta0", 10.0 ] ]
                                     |> List.map (fun h -> hyperOf (h @ uniformRho)))
             // feed-forward (M-NE imbalanced, the smoke profile): fixed α against auto-tuned, β₀ and its decay apart
             let mne = RunEnvironments.Resolve("mne").Dataset("imbalanced", 1)

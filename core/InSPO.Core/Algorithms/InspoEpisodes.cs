@@ -21,7 +21,8 @@ namespace InSPO.Algorithms;
 /// <item>Phase 2, one round per step on one batch of B episodes (M filled steps): every πʲ is unrolled once (OLD);
 /// for n = 1..N, agent iₙ's ρ (Eq. 23) uses NEW πʲ for the agents already updated this round (sequential) or OLD
 /// ones (`sequential off`); M rows are redrawn ∝ ρ from the batch's filled steps (importance resampling within the
-/// episode batch); the critic (Eq. 24) and the policy (Eq. 20) take those rows, the policy's log-probabilities
+/// episode batch); the critic (Eq. 24; with `td_lambda`, its target is the TD(λ) return over the batch's episodes,
+/// <see cref="InspoObjectives.LambdaCriticTargets"/>) and the policy (Eq. 20) take those rows, the policy's log-probabilities
 /// gathered from an unroll with gradient; Polyak target; agent iₙ's NEW πⁱ is unrolled again. Then α (Eq. 25) on
 /// the mean KL over the filled steps.</item>
 /// </list>
@@ -115,7 +116,7 @@ public sealed class InspoEpisodes : InspoLearner
                 var slots = steps.Slots.index_select(0, drawn);
                 var logPiGrid = Grid(LogProbs(pi, b, i));   // (B·T) × A, with gradient
                 var logPiDetached = logPiGrid.detach();
-                (criticLoss, cql) = CriticStep(i, rows.Select(drawn), slots, steps.NextSlots.index_select(0, drawn), logPiDetached, logMu[i], alpha, beta);
+                (criticLoss, cql) = CriticStep(i, b, rows.Select(drawn), slots, steps.NextSlots.index_select(0, drawn), logPiDetached, logMu[i], alpha, beta);
                 Checked($"loss/critic{i}", criticLoss);
                 Checked($"loss/cql{i}", cql);
                 TargetNetwork.Polyak(qTarget.Member(i), q.Member(i), o.Tau);   // Q̄ ← τ Q + (1 − τ) Q̄
@@ -141,14 +142,23 @@ public sealed class InspoEpisodes : InspoLearner
         return losses;
     }
 
-    /// <summary>Eq. 24 on the resampled rows, π and μ at τⁱ_{t+1} gathered from the unrolls.</summary>
-    (double Loss, double Cql) CriticStep(int i, TransitionBatch r, Tensor slots, Tensor nextSlots, Tensor logPiGrid, Tensor logMuGrid, double alpha, double beta)
+    /// <summary>Eq. 24 on the resampled rows, π and μ at τⁱ_{t+1} gathered from the unrolls; with `td_lambda` the target
+    /// is the TD(λ) return over the batch's episodes, taken at the rows.</summary>
+    (double Loss, double Cql) CriticStep(int i, EpisodeBatch b, TransitionBatch r, Tensor slots, Tensor nextSlots, Tensor logPiGrid, Tensor logMuGrid,
+                                         double alpha, double beta)
     {
         Tensor y, muProbs;
         using (no_grad())
         {
-            y = InspoObjectives.CriticTarget(r.Rewards, r.Done, o.Gamma, logPiGrid.index_select(0, nextSlots), logMuGrid.index_select(0, nextSlots),
-                qTarget.Forward(i, r.NextStates), alpha, beta);
+            if (o.TdLambda > 0)
+            {
+                Tensor Episodes(Tensor grid) => grid.view(b.Count, b.Slots, -1);   // (B·T) × A → B × T × A
+                y = InspoObjectives.LambdaCriticTargets(b.Rewards, b.Terminated + b.Truncated, b.Filled, Episodes(logPiGrid), Episodes(logMuGrid),
+                    qTarget.Forward(i, b.States), o.Gamma, o.TdLambda, alpha, beta).reshape(-1).index_select(0, slots);
+            }
+            else
+                y = InspoObjectives.CriticTarget(r.Rewards, r.Done, o.Gamma, logPiGrid.index_select(0, nextSlots), logMuGrid.index_select(0, nextSlots),
+                    qTarget.Forward(i, r.NextStates), alpha, beta);
             muProbs = logMuGrid.index_select(0, slots).exp();
         }
         var (td, cql) = InspoObjectives.CriticTerms(q.Forward(i, r.States), r.Actions.select(1, i), y, r.Available.select(1, i), muProbs);

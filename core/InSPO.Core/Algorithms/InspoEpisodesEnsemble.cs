@@ -139,8 +139,9 @@ public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNe
         return losses;
     }
 
-    /// <summary>Eq. 24 for each member's agent iₙ on its resampled rows, π and μ at τⁱ_{t+1} gathered from the unrolls:
-    /// the TD error and CQL gap per member.</summary>
+    /// <summary>Eq. 24 for each member's agent iₙ on its resampled rows, π and μ at τⁱ_{t+1} gathered from the unrolls
+    /// (with `td_lambda`, the TD(λ) return over the member's episodes, taken at its rows): the TD error and CQL gap per
+    /// member.</summary>
     (float[] Td, float[] Cql) CriticStep(Tensor agentRows, Tensor agents, EpisodeBatch b, MemberSteps drawn, Tensor logPiGrid, Tensor logMuGrid,
                                          Tensor alpha, Tensor beta)
     {
@@ -148,8 +149,11 @@ public sealed class InspoEpisodesEnsemble : InspoEnsembleLearner<EnsembleAgentNe
         Tensor y, muProbs;
         using (no_grad())
         {
-            y = InspoObjectives.CriticTarget(drawn.Take(b.Rewards), drawn.Take(b.Terminated + b.Truncated), o.Gamma, next.Take(logPiGrid),
-                next.Take(logMuGrid), qTarget.ForwardRows(agentRows, next.Take(b.States)), alpha, beta);
+            y = o.TdLambda > 0
+                ? drawn.Take(InspoObjectives.LambdaCriticTargets(b.Rewards, b.Terminated + b.Truncated, b.Filled, logPiGrid, logMuGrid,
+                    qTarget.ForwardRows(agentRows, b.States), o.Gamma, o.TdLambda, alpha.unsqueeze(-1), beta.unsqueeze(-1)))
+                : InspoObjectives.CriticTarget(drawn.Take(b.Rewards), drawn.Take(b.Terminated + b.Truncated), o.Gamma, next.Take(logPiGrid),
+                    next.Take(logMuGrid), qTarget.ForwardRows(agentRows, next.Take(b.States)), alpha, beta);
             muProbs = drawn.Take(logMuGrid).exp();
         }
         var (td, cql) = InspoObjectives.CriticTerms(q.ForwardRows(agentRows, drawn.Take(b.States)), OfAgents(drawn.Take(b.Actions), agents, 2), y,

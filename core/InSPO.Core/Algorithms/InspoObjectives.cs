@@ -46,11 +46,46 @@ public static class InspoObjectives
     public static Tensor CriticTarget(Tensor rewards, Tensor done, double gamma, Tensor logPiNext, Tensor logMuNext, Tensor qTargetNext,
                                       Tensor alpha, Tensor beta)
     {
-        var piNext = logPiNext.exp();
-        var qNext = (piNext * qTargetNext).sum(-1);
-        var kl = (piNext * (logPiNext - logMuNext)).sum(-1);
-        var entropy = -(piNext * logPiNext).sum(-1);
-        return rewards + gamma * (1 - done) * (qNext - alpha * kl + beta * entropy);
+        var (qNext, soft) = SoftValue(logPiNext, logMuNext, qTargetNext, alpha, beta);
+        return rewards + gamma * (1 - done) * (qNext + soft);
+    }
+
+    /// <summary>The two parts of Eq. 24's bootstrapped value at an observation: E_{a∼π} Q̄(s,a), and the soft terms
+    /// −α KL(π‖μ) + β H(π). Arguments … × A → two tensors of shape ….</summary>
+    static (Tensor Expected, Tensor Soft) SoftValue(Tensor logPi, Tensor logMu, Tensor qTarget, Tensor alpha, Tensor beta)
+    {
+        var pi = logPi.exp();
+        var kl = (pi * (logPi - logMu)).sum(-1);
+        var entropy = -(pi * logPi).sum(-1);
+        return ((pi * qTarget).sum(-1), -alpha * kl + beta * entropy);
+    }
+
+    /// <summary>Eq. 24's target as a TD(λ) return over whole episodes (the SMAC-lite option `td_lambda`; λ = 0 is the
+    /// one-step y of <see cref="CriticTarget(Tensor, Tensor, double, Tensor, Tensor, Tensor, Tensor, Tensor)"/>):
+    ///   G_t = r_t + γ(1 − done_t)[R_{t+1} + (1 − λ_t) E_{a∼π} Q̄(s_{t+1}, a) + λ_t G_{t+1}],
+    /// R the soft terms −α KL(π‖μ) + β H(π) at τ_{t+1}, λ_t = λ while step t + 1 is a real step and 0 at an episode's
+    /// last step (<see cref="EpisodeMixing.LambdaReturns"/>). The λ part follows the data's later actions without an
+    /// importance correction, as the λ-returns of the SMAC baselines' code (Peng's Q(λ)). Grids with any leading shape
+    /// K and T slots: rewards, done, filled K × T; log π, log μ, Q̄ K × T × A; α, β broadcast against K × T → K × T,
+    /// the last slot 0 (it is never a step).</summary>
+    public static Tensor LambdaCriticTargets(Tensor rewards, Tensor done, Tensor filled, Tensor logPi, Tensor logMu, Tensor qTarget,
+                                             double gamma, double lambda, double alpha, double beta) =>
+        LambdaCriticTargets(rewards, done, filled, logPi, logMu, qTarget, gamma, lambda, Scalar(alpha), Scalar(beta));
+
+    /// <summary><see cref="LambdaCriticTargets(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, double, double, double, double)"/>
+    /// with α and β per member (S × 1 × 1 against S × B × T grids).</summary>
+    public static Tensor LambdaCriticTargets(Tensor rewards, Tensor done, Tensor filled, Tensor logPi, Tensor logMu, Tensor qTarget,
+                                             double gamma, double lambda, Tensor alpha, Tensor beta)
+    {
+        using var _ = no_grad();
+        long slots = rewards.shape[^1];
+        var (expected, soft) = SoftValue(logPi, logMu, qTarget, alpha, beta);
+        // r_t + γ(1 − done_t) R_{t+1} is the reward of the recursion G_t = r'_t + γ(1 − done_t)[(1 − λ_t) V_{t+1} + λ_t G_{t+1}]
+        var softNext = cat(new[] { soft.narrow(-1, 1, slots - 1), zeros_like(soft.narrow(-1, 0, 1)) }, -1);
+        var shaped = rewards + gamma * (1 - done) * softNext;
+        Tensor Rows(Tensor x) => x.expand(rewards.shape).reshape(-1, slots);
+        var g = EpisodeMixing.LambdaReturns(Rows(shaped), Rows(done), Rows(filled), Rows(expected), gamma, lambda);   // K' × (T − 1)
+        return cat(new[] { g, zeros(g.shape[0], 1, device: g.device) }, 1).view(rewards.shape);
     }
 
     /// <summary>Eq. 24's two terms: the TD error (Q(s,aⁱ) − y)² and the CQL gap logsumexp_a Q(s,a) − E_{a∼μ} Q(s,a)

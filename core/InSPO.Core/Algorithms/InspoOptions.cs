@@ -84,6 +84,13 @@ public sealed record InspoOptions
     /// before the option existed keep matching their cells.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool FeedForward { get; init; }
+    /// <summary>SMAC-lite option `td_lambda`: λ of the critic's TD(λ) target over whole episodes
+    /// (<see cref="InspoObjectives.LambdaCriticTargets"/>); 0, SPEC 3's one-step Eq. 24, by default. A one-step target
+    /// behind a Polyak τ = 0.005 carries a reward back only a few steps over the quick budget, where a 2s3z battle is
+    /// won some 50 steps after the opening that decides it (stop 18's note). Needs whole episodes: SMAC-lite only.
+    /// Left out of a record when 0.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double TdLambda { get; init; }
     /// <summary>Gradient-norm clip of every network (0: none). SMAC-lite: 10, as every SMAC baseline's code clips its GRU agents.</summary>
     public double GradClip { get; init; }
 
@@ -91,7 +98,7 @@ public sealed record InspoOptions
     {
         "alpha", "alpha_auto", "kl_target", "beta0", "beta_final_ratio", "entropy", "sequential", "order", "resample",
         "rho_max", "weight_max", "cql", "tau", "gamma", "hidden", "lr", "alpha_lr", "inner_steps",
-        "episode_batch", "grad_clip", "feedforward",
+        "episode_batch", "grad_clip", "feedforward", "td_lambda",
     };
 
     /// <summary>Defaults per environment, then overrides. Matrix games (SPEC 2's defaults, kept for the neural
@@ -174,11 +181,15 @@ public sealed record InspoOptions
             EpisodeBatch = (int)G("episode_batch", d.EpisodeBatch),
             GradClip = G("grad_clip", d.GradClip),
             FeedForward = G("feedforward", 0) != 0,
+            TdLambda = G("td_lambda", 0),
         };
         if (!(o.Alpha > 0)) throw new ArgumentException($"inspo: alpha = {o.Alpha} must be > 0");
         if (!(o.Beta0 >= 0)) throw new ArgumentException($"inspo: beta0 = {o.Beta0} must be ≥ 0");
         if (!Enum.IsDefined(o.Order)) throw new ArgumentException($"inspo: order = {(int)o.Order}: expected 0 random, 1 fixed, 2 semi-greedy");
         if (o.InnerSteps < 1) throw new ArgumentException($"inspo: inner_steps = {o.InnerSteps} must be ≥ 1");
+        if (!(o.TdLambda >= 0 && o.TdLambda <= 1)) throw new ArgumentException($"inspo: td_lambda = {o.TdLambda} must be in [0, 1]");
+        if (o.TdLambda > 0 && !smac)
+            throw new ArgumentException($"inspo: td_lambda = {o.TdLambda} needs whole episodes (SMAC-lite maps); {env} trains on transitions");
         if (!Enum.IsDefined(o.Resample)) throw new ArgumentException($"inspo: resample = {(int)o.Resample}: expected 0 batch, 1 dataset");
         return o;
     }

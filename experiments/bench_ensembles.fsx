@@ -51,7 +51,7 @@ let smacTable () =
     printfn "\nSeed ensembles, SMAC-lite 5m_vs_6m focus fire, %d episodes per batch, %d steps, CPU, 1 thread (per-seed steps/s, evaluation included)\n" (InSPO.Nets.AgentNetworks.EpisodeBatch Profiles.Quick) smacBudget.TotalSteps
     printfn "| algorithm | S = 1 | S = 5 | S = 5 / S = 1 |"
     printfn "| --- | ---: | ---: | ---: |"
-    for algo in [ "bc"; "cfcql"; "inspo" ] do   // OMAR and OMIGA have no recurrent ensemble: their groups train seed after seed
+    for algo in [ "bc"; "omar"; "cfcql"; "inspo" ] do   // the recurrent ensembles (OMIGA's SMAC-lite network is an MLP)
         let one, _ = throughputOn "smac:5m_vs_6m" "focus-fire" smacBudget smacControl algo [ 0 ]
         let five, ensemble = throughputOn "smac:5m_vs_6m" "focus-fire" smacBudget smacControl algo [ 0 .. 4 ]
         printfn "| %s%s | %.2f | %.2f | %.2f |" algo (if ensemble then "" else " (no ensemble: seed after seed)") one five (five / one)

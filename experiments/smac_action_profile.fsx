@@ -102,17 +102,28 @@ let policyOf, criticOf: (int -> IDecentralisedPolicy) * (int -> (torch.Tensor ->
         fun k -> match learners[k] with
                  | :? InspoLearner as inspo -> Some inspo.TargetActionValues
                  | _ -> None
+/// Seed k's final policy for one use: an ensemble member is a copy made for the call and disposed after it; a single
+/// learner is kept for the next use.
+let withPolicy k (use': IDecentralisedPolicy -> 'a) =
+    let policy = policyOf k
+    try use' policy
+    finally
+        if File.Exists group.CheckpointPath then
+            match policy :> obj with
+            | :? IDisposable as d -> d.Dispose()
+            | _ -> ()
 for k, seed in List.indexed seeds do
-    let episodes = 32
-    let env = VectorEnv.Of(episodes, (fun () -> new SmacEnv(map) :> IMultiAgentEnv), threads = 1)
-    use actor = new PolicyActor(policyOf k, env.Spec, episodes, torch.CPU)
-    let counter = Counter(agents)
-    let evalSeed = Runner.EvaluationSeed seed
-    let summaries =
-        Rollout.Run(env, actor, RolloutOptions(Episodes = episodes, Seed = evalSeed, Choice = ActionChoice.Greedy, SharedChoiceStream = true,
-                                               EnvironmentSeed = (fun e -> EpisodeSeeds.Environment(evalSeed, e))), counter)
-    let won = summaries |> Seq.averageBy (fun s -> if s.Won.HasValue then s.Won.Value else 0.0)
-    show (sprintf "seed %d (win rate %.2f, length %.0f)" seed won (summaries |> Seq.averageBy (fun s -> float s.Length))) counter.Counts
+    withPolicy k (fun policy ->
+        let episodes = 32
+        let env = VectorEnv.Of(episodes, (fun () -> new SmacEnv(map) :> IMultiAgentEnv), threads = 1)
+        use actor = new PolicyActor(policy, env.Spec, episodes, torch.CPU)
+        let counter = Counter(agents)
+        let evalSeed = Runner.EvaluationSeed seed
+        let summaries =
+            Rollout.Run(env, actor, RolloutOptions(Episodes = episodes, Seed = evalSeed, Choice = ActionChoice.Greedy, SharedChoiceStream = true,
+                                                   EnvironmentSeed = (fun e -> EpisodeSeeds.Environment(evalSeed, e))), counter)
+        let won = summaries |> Seq.averageBy (fun s -> if s.Won.HasValue then s.Won.Value else 0.0)
+        show (sprintf "seed %d (win rate %.2f, length %.0f)" seed won (summaries |> Seq.averageBy (fun s -> float s.Length))) counter.Counts)
 let half = data.Episodes / 2
 for label, episodes in [ "data, first half", [ 0 .. half - 1 ]; "data, second half", [ half .. data.Episodes - 1 ] ] do
     let counts = Array2D.zeroCreate<int> agents 3
@@ -125,14 +136,13 @@ for label, episodes in [ "data, first half", [ 0 .. half - 1 ]; "data, second ha
                     | None -> ()
     show label counts
 
-/// Teacher-forced over data episodes (the policy steps through each episode's own observations and last actions, as
-/// in training): per agent, how often its greedy action is the data's on live steps, and the mean log-probability
-/// it gives the data's action there. Says which half the policy imitates, state by state, not only in aggregate.
-let agreement (policy: IDecentralisedPolicy) (episodes: int[]) =
+/// Teacher-forcing: the policy steps through data episodes on their own observations and last actions, as in
+/// training, for their first `steps` slots; `visit t j p` sees step t of episodes[j] (filled steps only) with the
+/// agents' action probabilities p (agent i's at i · A).
+let teacherForced (policy: IDecentralisedPolicy) (episodes: int[]) steps (visit: int -> int -> float32[] -> unit) =
     let k, o, a = episodes.Length, data.ObservationSize, data.ActionCount
-    let agree, logLikelihood, live = Array.zeroCreate<float> agents, Array.zeroCreate<float> agents, Array.zeroCreate<int> agents
     let mutable hidden = policy.InitialState(int64 k)
-    for t in 0 .. data.Steps - 1 do
+    for t in 0 .. steps - 1 do
         let observations = Array.zeroCreate<float32> (k * agents * o)
         let available = Array.zeroCreate<bool> (k * agents * a)
         let last = Array.create (k * agents) -1L
@@ -152,16 +162,21 @@ let agreement (policy: IDecentralisedPolicy) (episodes: int[]) =
         hidden <- next
         let p = probabilities.contiguous().data<float32>().ToArray()
         for j in 0 .. k - 1 do
-            let e = episodes[j]
-            if data.Filled[data.SlotIndex(e, t)] then
-                for i in 0 .. agents - 1 do
-                    let action = data.Actions[data.ActionIndex(e, t, i)]
-                    if action <> 0 then
-                        let row = (j * agents + i) * a
-                        let greedy = [ 0 .. a - 1 ] |> List.maxBy (fun b -> p[row + b])
-                        live[i] <- live[i] + 1
-                        if greedy = action then agree[i] <- agree[i] + 1.0
-                        logLikelihood[i] <- logLikelihood[i] + log (max 1e-12 (float p[row + action]))
+            if data.Filled[data.SlotIndex(episodes[j], t)] then visit t j (Array.sub p (j * agents * a) (agents * a))
+
+/// Per agent, how often its greedy action is the data's on live steps of `episodes`, and the mean log-probability it
+/// gives the data's action there. Says which half the policy imitates, state by state, not only in aggregate.
+let agreement (policy: IDecentralisedPolicy) (episodes: int[]) =
+    let a = data.ActionCount
+    let agree, logLikelihood, live = Array.zeroCreate<float> agents, Array.zeroCreate<float> agents, Array.zeroCreate<int> agents
+    teacherForced policy episodes data.Steps (fun t j p ->
+        for i in 0 .. agents - 1 do
+            let action = data.Actions[data.ActionIndex(episodes[j], t, i)]
+            if action <> 0 then
+                let greedy = [ 0 .. a - 1 ] |> List.maxBy (fun b -> p[i * a + b])
+                live[i] <- live[i] + 1
+                if greedy = action then agree[i] <- agree[i] + 1.0
+                logLikelihood[i] <- logLikelihood[i] + log (max 1e-12 (float p[i * a + action])))
     [ for i in 0 .. agents - 1 -> agree[i] / float (max 1 live[i]), logLikelihood[i] / float (max 1 live[i]) ]
 
 // 200 episodes of each half (every 5th in its range, INSPO_PROFILE_EPISODES=n for n)
@@ -173,13 +188,7 @@ printfn "| | %s |" (String.Join(" | ", [ for i in 0 .. agents - 1 -> sprintf "ag
 printfn "|%s" (String.replicate (agents + 1) " --- |")
 for k, seed in List.indexed seeds do
     for label, episodes in halves do
-        let policy = policyOf k
-        let cells = agreement policy episodes |> List.map (fun (share, ll) -> sprintf "%.2f / %.2f" share ll)
-        // an ensemble member is a copy made for this call; a single learner is kept for the next half
-        if File.Exists group.CheckpointPath then
-            match policy :> obj with
-            | :? IDisposable as d -> d.Dispose()
-            | _ -> ()
+        let cells = withPolicy k (fun policy -> agreement policy episodes) |> List.map (fun (share, ll) -> sprintf "%.2f / %.2f" share ll)
         printfn "| seed %d, data %s | %s |" seed label (String.Join(" | ", cells))
 
 /// The opening of one data episode, teacher-forced: per agent, the data's action at steps 0 … n−1, the policy's
@@ -187,24 +196,17 @@ for k, seed in List.indexed seeds do
 /// greedy QMIX models open alike in every episode of a half, so the steps where the two halves' openings part are the
 /// branch points; a probability under 0.5 there is a branch the greedy policy does not take.
 let opening (policy: IDecentralisedPolicy) (critic: (torch.Tensor -> torch.Tensor) option) (episode: int) (steps: int) =
-    let o, a = data.ObservationSize, data.ActionCount
-    let mutable hidden = policy.InitialState 1L
-    [ for t in 0 .. min steps (data.EpisodeLength episode) - 1 ->
-        let observations = Array.sub data.Observations (data.ObservationIndex(episode, t, 0)) (agents * o)
-        let available = Array.sub data.AvailableActions (data.AvailableActionsIndex(episode, t, 0)) (agents * a)
-        let last = Array.init agents (fun i -> if t = 0 then -1L else int64 data.Actions[data.ActionIndex(episode, t - 1, i)])
-        let probabilities, next =
-            policy.Act(torch.tensor(observations).view(1L, int64 agents, int64 o), torch.tensor(available).view(1L, int64 agents, int64 a),
-                       torch.tensor(last).view(1L, int64 agents), hidden).ToTuple()
-        hidden <- next
-        let p = probabilities.contiguous().data<float32>().ToArray()
+    let a = data.ActionCount
+    let rows = ResizeArray()
+    teacherForced policy [| episode |] (min steps (data.EpisodeLength episode)) (fun t _ p ->
         let q = critic |> Option.map (fun c ->
             let state = Array.sub data.States (data.StateIndex(episode, t)) data.StateSize
             (c (torch.tensor(state).view(1L, int64 data.StateSize))).contiguous().data<float32>().ToArray())
-        [ for i in 0 .. agents - 1 ->
-            let action = data.Actions[data.ActionIndex(episode, t, i)]
-            let critic = q |> Option.map (fun q -> float q[i * a + action], float q[i * a + action] - Seq.sum (seq { for b in 0 .. a - 1 -> float p[i * a + b] * float q[i * a + b] }))
-            action, float p[i * a + action], critic ] ]
+        rows.Add [ for i in 0 .. agents - 1 ->
+                    let action = data.Actions[data.ActionIndex(episode, t, i)]
+                    let critic = q |> Option.map (fun q -> float q[i * a + action], float q[i * a + action] - Seq.sum (seq { for b in 0 .. a - 1 -> float p[i * a + b] * float q[i * a + b] }))
+                    action, float p[i * a + action], critic ])
+    List.ofSeq rows
 
 let actionName action = if action = 0 then "no-op" elif action = 1 then "stop" elif action <= 5 then sprintf "move%d" (action - 2) else sprintf "attack%d" (action - 6)
 let openingSteps = 5
@@ -214,20 +216,16 @@ printfn "|%s" (String.replicate (agents + 1) " --- |")
 for label, episode in [ "first half", 0; "second half", half ] do
     let cells (steps: (int * float * (float * float) option) list list) (cell: int * float * (float * float) option -> string) =
         String.Join(" | ", [ for i in 0 .. agents - 1 -> String.Join(" ", [ for step in steps -> cell step[i] ]) ])
-    let steps = opening (policyOf 0) None episode openingSteps
+    let dataActions = [ for t in 0 .. min openingSteps (data.EpisodeLength episode) - 1 ->
+                          [ for i in 0 .. agents - 1 -> data.Actions[data.ActionIndex(episode, t, i)], nan, None ] ]
     // the half's mean discounted return from step 0 (γ of the SMAC learners, 0.99): what a critic's Q̄ there estimates
     let discounted =
         [ for e in (if episode = 0 then [ 0 .. half - 1 ] else [ half .. data.Episodes - 1 ]) ->
             Seq.sum (seq { for t in 0 .. data.EpisodeLength e - 1 -> (0.99 ** float t) * float data.Rewards[data.SlotIndex(e, t)] }) ]
         |> List.average
-    printfn "| data %s, episode %d (discounted return %.1f) | %s |" label episode discounted (cells steps (fun (action, _, _) -> actionName action))
+    printfn "| data %s, episode %d (discounted return %.1f) | %s |" label episode discounted (cells dataActions (fun (action, _, _) -> actionName action))
     for k, seed in List.indexed seeds do
-        let policy = policyOf k
-        let steps = opening policy (criticOf k) episode openingSteps
-        if File.Exists group.CheckpointPath then
-            match policy :> obj with
-            | :? IDisposable as d -> d.Dispose()
-            | _ -> ()
+        let steps = withPolicy k (fun policy -> opening policy (criticOf k) episode openingSteps)
         printfn "| seed %d on it | %s |" seed (cells steps (fun (_, p, _) -> sprintf "%.2f" p))
         if steps |> List.exists (List.exists (fun (_, _, critic) -> critic.IsSome)) then
             printfn "| seed %d, Q̄ⁱ(s, aⁱ) | %s |" seed (cells steps (fun (_, _, critic) -> critic |> Option.map (fst >> sprintf "%.1f") |> Option.defaultValue "—"))

@@ -1,4 +1,4 @@
-/// Seed ensembles on SMAC-lite: the recurrent pieces against one network each, and BC, CFCQL, OMIGA and InSPO ensembles
+/// Seed ensembles on SMAC-lite: the recurrent pieces against one network each, and BC, OMAR, CFCQL, OMIGA and InSPO ensembles
 /// against their single runs step by step (losses and final policies), and a killed recurrent group resumed.
 module InSPO.Tests.SmacEnsembleTests
 
@@ -44,6 +44,9 @@ let private uniformRho = [ "rho_max", 1e-6 ]
 /// hyperparameters, stepped side by side on `dataset` with the same generators for `profile`'s steps: every loss of
 /// every step within `tolerance` (relative). Returns the ensemble and the single learners, stepped.
 let private stepSideBySideWithin tolerance algo (dataset: EpisodeDataset) (profile: Profile) (memberHyper: IReadOnlyDictionary<string, float>[]) =
+    // one intra-op thread, as every run (Runner): OMAR's critic takes ~70 small updates a step here, and a second
+    // thread waiting for a busy core slows each of them a hundredfold
+    torch.set_num_threads 1
     let spec, members = dataset.Spec, memberHyper.Length
     let inits = [| for s in 0 .. members - 1 -> new torch.Generator(uint64 s) |]
     let ensemble = nonNull (Ensembles.TryCreateMembers(algo, spec, memberHyper, profile, torch.CPU, inits))
@@ -65,8 +68,8 @@ let private stepSideBySide algo = stepSideBySideWithin 1e-4 algo
 
 /// stepSideBySide on the SMAC-lite data, two members with the same hyperparameters (or each its own), then the same
 /// action probabilities along the data's episodes at the end, all within `tolerance` (relative).
-let private sideBySideWithin tolerance algo (memberHyper: IReadOnlyDictionary<string, float> list) =
-    let ensemble, singles = stepSideBySideWithin tolerance algo data.Value budget (Array.ofList memberHyper)
+let private sideBySideWithinOn profile tolerance algo (memberHyper: IReadOnlyDictionary<string, float> list) =
+    let ensemble, singles = stepSideBySideWithin tolerance algo data.Value profile (Array.ofList memberHyper)
     use ensemble = ensemble
     let members = singles.Length
     // the final policies, stepped along every episode of the data (hidden states threaded as in evaluation)
@@ -87,6 +90,7 @@ let private sideBySideWithin tolerance algo (memberHyper: IReadOnlyDictionary<st
             h2 <- n2
     for l in singles do l.Dispose()
 
+let private sideBySideWithin tolerance algo memberHyper = sideBySideWithinOn budget tolerance algo memberHyper
 let private sideBySideEach algo memberHyper = sideBySideWithin 1e-4 algo memberHyper
 let private sideBySide algo hyper = sideBySideEach algo [ hyperOf hyper; hyperOf hyper ]
 
@@ -128,8 +132,16 @@ let tests =
                 close a.grad[int64 r] (List.item 0 e) && (r < 3 || close b.grad[int64 (r - 3)] (List.item 1 e)) ]
             |> List.forall id
 
-        test "BC, CFCQL, OMIGA and InSPO ensembles on SMAC-lite: member s step by step the single run of seed s, to the final policy" {
+        test "BC, OMAR, CFCQL, OMIGA and InSPO ensembles on SMAC-lite: member s step by step the single run of seed s, to the final policy" {
             sideBySide "bc" []
+            // OMAR: the critic stepped per time step, members' batches of different lengths (a member's updates end
+            // with its own batch), targets copied every 3 updates; and the critic stepped once per batch. 6 steps, not
+            // the budget's 14: its ~70 critic updates a step carry batched-kernel rounding forward (1e-7 apart at step
+            // 0), and its argmax terms (the rectification's one-hot argmax Q, the target actor's greedy action) turn
+            // that into jumps — measured on the policy-gradient term: 6e-4 apart at step 7, 3e-2 at step 9.
+            let omarShort = Profile("ensemble-smac-omar", 0, 6, 32, 4, 20, 5, 32)
+            for hyper in [ [ "target_interval", 3.0 ]; [ "critic_per_step", 0.0 ] ] do
+                sideBySideWithinOn omarShort 1e-4 "omar" [ hyperOf hyper; hyperOf hyper ]
             // OMIGA: one MLP shared by the agents on [oⁱ, id], batches of transitions (its own size), not episodes
             sideBySideEach "omiga" [ exactly []; exactly [] ]
             sideBySide "cfcql" [ "softmax_temp", 1.0 ]

@@ -87,7 +87,8 @@ let tests =
             use game = Learners.Create("omar", gameSpec, null, Profiles.Smoke, torch.CPU, init)
             Expect.isTrue (game :? Omar) "games keep the transition learner"
             use inits = new torch.Generator(0UL)
-            Expect.isNull (Ensembles.TryCreate("omar", smacSpec, null, Profiles.Smoke, torch.CPU, [| inits |])) "omar: no ensemble on SMAC-lite yet"
+            use omarEnsemble = Ensembles.TryCreate("omar", smacSpec, null, Profiles.Smoke, torch.CPU, [| inits |])
+            Expect.isTrue (omarEnsemble :? OmarEpisodesEnsemble) "omar on SMAC-lite: the recurrent episode ensemble"
             use omigaInits = new torch.Generator(0UL)
             use omiga = Ensembles.TryCreate("omiga", smacSpec, null, Profiles.Smoke, torch.CPU, [| omigaInits |])
             Expect.isTrue (omiga :? OmigaEnsemble) "omiga: its ensemble takes the shared SMAC-lite MLP (SmacEnsembleTests)"

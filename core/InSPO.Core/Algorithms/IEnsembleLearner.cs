@@ -91,7 +91,9 @@ public static class Ensembles
                 return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new AlberDiceEnsemble(spec, AlberDiceOptions.For(spec.Name, hyper, profile), device, inits);
             case "omar":
                 // OMAR on SMAC-lite is the recurrent episode learner; games and Bridge use the transition learner
-                return InSPO.Nets.AgentNetworks.IsSmac(spec) ? null : new OmarEnsemble(spec, OmarOptions.For(spec.Name, hyper, profile), device, inits);
+                return InSPO.Nets.AgentNetworks.IsSmac(spec)
+                    ? new OmarEpisodesEnsemble(spec, OmarEpisodesOptions.For(spec, hyper, profile), device, inits)
+                    : new OmarEnsemble(spec, OmarOptions.For(spec.Name, hyper, profile), device, inits);
             case "omiga":
                 var omiga = OmigaOptions.For(spec, hyper, profile);
                 return OmigaEnsemble.Supports(omiga) ? new OmigaEnsemble(spec, omiga, device, inits) : null;

@@ -34,7 +34,7 @@ namespace InSPO.Algorithms;
 public sealed class InspoEpisodes : InspoLearner
 {
     public InspoEpisodes(EnvSpec spec, InspoOptions options, Device device, Generator init)
-        : base(spec, options, options.FeedForward ? AgentNetworkOptions.PerAgentMlp(AgentNetworkOptions.PerAgentRecurrent().Hidden) : AgentNetworkOptions.PerAgentRecurrent(), device, init)
+        : base(spec, options, options.FeedForward ? AgentNetworkOptions.PerAgentMlp(AgentNetworkOptions.SmacAgentHidden) : AgentNetworkOptions.PerAgentRecurrent(), device, init)
     {
     }
 

@@ -95,6 +95,10 @@ public sealed class OmarEpisodes : IOfflineLearner, IHasOptions
     public IReadOnlyList<(string Name, nn.Module Module)> Modules { get; }
     public IReadOnlyList<(string Name, optim.Optimizer Optimizer)> Optimizers { get; }
 
+    /// <summary>The networks, for the seed ensemble (<see cref="OmarEpisodesEnsemble"/>) to copy its members' initial weights from.</summary>
+    internal (AgentNetwork Pi, AgentNetwork PiTarget, Mlp Critic1, Mlp Critic2, Mlp Critic1Target, Mlp Critic2Target) Networks =>
+        (pi, piTarget, critic.Head1, critic.Head2, criticTarget.Head1, criticTarget.Head2);
+
     void CopyTargets()
     {
         TargetNetwork.Copy(piTarget, pi);
@@ -158,7 +162,7 @@ public sealed class OmarEpisodes : IOfflineLearner, IHasOptions
     Prepared Prepare(EpisodeBatch b)
     {
         long steps = b.Slots - 1;
-        var input = CriticInput(b.States, b.Observations);                                             // B × T × N × W
+        var input = CriticInput(b.States, b.Observations, N);                                          // B × T × N × W
         Tensor targets;
         using (no_grad())
         {
@@ -174,14 +178,19 @@ public sealed class OmarEpisodes : IOfflineLearner, IHasOptions
         return new Prepared(input, b.Actions.narrow(1, 0, steps), b.Available.narrow(1, 0, steps), mask, targets, steps);
     }
 
-    /// <summary>[s, oⁱ, id] for every slot and agent: states B × T × S, observations B × T × N × O → B × T × N × (S + O + N).</summary>
-    Tensor CriticInput(Tensor states, Tensor observations)
+    /// <summary>[s, oⁱ, id] for every slot and agent: states … × T × S, observations … × T × N × O → … × T × N × (S + O + N).</summary>
+    public static Tensor CriticInput(Tensor states, Tensor observations, int agents)
     {
-        long b = observations.shape[0], t = observations.shape[1];
-        var s = states.unsqueeze(2).expand(b, t, N, states.shape[2]);
-        var id = eye(N, dtype: observations.dtype, device: observations.device).expand(b, t, N, N);
+        var rows = observations.shape[..^1];                                                           // … × T × N
+        var s = states.unsqueeze(-2).expand(rows.Append(states.shape[^1]).ToArray());
+        var id = eye(agents, dtype: observations.dtype, device: observations.device).expand(rows.Append((long)agents).ToArray());
         return cat(new[] { s, observations, id }, -1);
     }
+
+    /// <summary>Σ mask · x / Σ mask: over everything, or (<paramref name="perMember"/>) per member of a seed ensemble over
+    /// all but the leading member dimension, a member with no row giving 0.</summary>
+    static Tensor MaskedMean(Tensor x, Tensor mask, bool perMember) =>
+        perMember ? (x * mask).flatten(1).sum(1) / mask.flatten(1).sum(1).clamp_min(1) : (x * mask).sum() / mask.sum();
 
     /// <summary>The CQL critic loss of both heads on rows … × W (header): returns the summed TD and CQL terms.</summary>
     (Tensor Td, Tensor Cql) CriticLoss(Tensor input, Tensor actions, Tensor available, Tensor targets, Tensor mask)
@@ -193,14 +202,14 @@ public sealed class OmarEpisodes : IOfflineLearner, IHasOptions
     }
 
     /// <summary>One head's masked terms: mean (Q(a_D) − y)² and mean (logsumexp over available a of Q(a) − Q(a_D)).
-    /// <paramref name="q"/> … × A, <paramref name="actions"/>, <paramref name="targets"/> and <paramref name="mask"/> ….</summary>
-    public static (Tensor Td, Tensor Cql) CriticHeadLoss(Tensor q, Tensor actions, Tensor available, Tensor targets, Tensor mask)
+    /// <paramref name="q"/> … × A, <paramref name="actions"/>, <paramref name="targets"/> and <paramref name="mask"/> …;
+    /// <paramref name="perMember"/>: one mean per member of a seed ensemble (leading dimension S).</summary>
+    public static (Tensor Td, Tensor Cql) CriticHeadLoss(Tensor q, Tensor actions, Tensor available, Tensor targets, Tensor mask, bool perMember = false)
     {
         var taken = MaskedCategorical.Pick(q, actions);
-        var count = mask.sum();
-        var td = ((taken - targets).square() * mask).sum() / count;
+        var td = MaskedMean((taken - targets).square(), mask, perMember);
         var logSumExp = q.masked_fill(available.logical_not(), MaskedLogit).logsumexp(-1);
-        var cql = ((logSumExp - taken) * mask).sum() / count;
+        var cql = MaskedMean(logSumExp - taken, mask, perMember);
         return (td, cql);
     }
 
@@ -214,16 +223,16 @@ public sealed class OmarEpisodes : IOfflineLearner, IHasOptions
     }
 
     /// <summary>OMAR's actor objective (header): (1 − c)·policy gradient + c·rectification, each a masked mean.
-    /// <paramref name="logPi"/> and <paramref name="q"/> (no gradient) … × A; <paramref name="actions"/> and <paramref name="mask"/> ….</summary>
+    /// <paramref name="logPi"/> and <paramref name="q"/> (no gradient) … × A; <paramref name="actions"/> and <paramref name="mask"/> …;
+    /// <paramref name="perMember"/>: one objective per member of a seed ensemble (leading dimension S).</summary>
     public static (Tensor Loss, Tensor PolicyGradient, Tensor Rectification) ActorLoss(Tensor logPi, Tensor q, Tensor actions, Tensor available,
-                                                                                       Tensor mask, double coe)
+                                                                                       Tensor mask, double coe, bool perMember = false)
     {
         var probs = logPi.exp();
-        var count = mask.sum();
         var advantage = (MaskedCategorical.Pick(q, actions) - (probs * q).sum(-1)).detach();
-        var pg = -(advantage * MaskedCategorical.Pick(logPi, actions) * mask).sum() / count;
+        var pg = MaskedMean(-(advantage * MaskedCategorical.Pick(logPi, actions)), mask, perMember);
         var best = nn.functional.one_hot(q.masked_fill(available.logical_not(), Unavailable).argmax(-1), q.shape[^1]).to_type(probs.dtype);
-        var rectification = ((probs - best).square().mean(new long[] { -1 }) * mask).sum() / count;
+        var rectification = MaskedMean((probs - best).square().mean(new long[] { -1 }), mask, perMember);
         return ((1 - coe) * pg + coe * rectification, pg, rectification);
     }
 
@@ -259,12 +268,18 @@ public sealed class OmarEpisodes : IOfflineLearner, IHasOptions
         foreach (var (_, m) in Modules) m.Dispose();
     }
 
+    /// <summary>Q(a) = A(a) + V of a head's output … × (|A| + 1): its first |A| units are A, the last V.</summary>
+    public static Tensor Dueling(Tensor output, long actions) => output.narrow(-1, 0, actions) + output.narrow(-1, actions, 1);
+
     /// <summary>The CFCQL code's DoubleMLPNetwork, each head with its own layers: Q_h(x, a) = A_h(x)(a) + V_h(x), A_h and
     /// V_h the two parts of one 3-layer MLP's output (|A| + 1 units).</summary>
     sealed class TwinDuelingCritic : nn.Module<Tensor, (Tensor Q1, Tensor Q2)>
     {
         readonly Mlp head1, head2;
         readonly long actions;
+
+        public Mlp Head1 => head1;
+        public Mlp Head2 => head2;
 
         public TwinDuelingCritic(string name, long inputs, int hidden, long actions, Generator init) : base(name)
         {
@@ -274,8 +289,6 @@ public sealed class OmarEpisodes : IOfflineLearner, IHasOptions
             RegisterComponents();
         }
 
-        Tensor Dueling(Tensor output) => output.narrow(-1, 0, actions) + output.narrow(-1, actions, 1);
-
-        public override (Tensor Q1, Tensor Q2) forward(Tensor input) => (Dueling(head1.forward(input)), Dueling(head2.forward(input)));
+        public override (Tensor Q1, Tensor Q2) forward(Tensor input) => (Dueling(head1.forward(input), actions), Dueling(head2.forward(input), actions));
     }
 }

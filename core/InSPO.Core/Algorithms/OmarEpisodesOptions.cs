@@ -49,7 +49,7 @@ public sealed record OmarEpisodesOptions(
             Lambda: G("lambda", 0.6),
             LearningRate: G("lr", 1e-3),
             GradClip: G("grad_clip", 10),
-            Actor: AgentNetworkOptions.SharedRecurrent((int)G("hidden", 64)),
+            Actor: AgentNetworkOptions.SharedRecurrent((int)G("hidden", AgentNetworkOptions.SmacAgentHidden)),
             CriticHidden: (int)G("critic_hidden", 256),
             EpisodeBatch: (int)G("episode_batch", AgentNetworks.EpisodeBatch(profile)),
             TargetInterval: (int)G("target_interval", 25),

@@ -20,13 +20,16 @@ public sealed record AgentNetworkOptions(AgentNetworkKind Kind, bool Shared, boo
     /// <summary>One MLP per agent on its own input: games and Bridge, every algorithm (as before the factory).</summary>
     public static AgentNetworkOptions PerAgentMlp(int hidden) => new(AgentNetworkKind.Mlp, false, false, false, hidden);
 
+    /// <summary>Hidden units of a SMAC agent (PyMARL's rnn_hidden_dim; SPEC 3's "two linear layers of 64 and a GRU cell").</summary>
+    public const int SmacAgentHidden = 64;
+
     /// <summary>PyMARL's RNNAgent as the SMAC baselines use it (BC, OMAR, CFCQL, OMIGA; SPEC 3): one GRU agent shared by
     /// all agents, agent id and last action appended, 64 units.</summary>
-    public static AgentNetworkOptions SharedRecurrent(int hidden = 64) => new(AgentNetworkKind.Recurrent, true, true, true, hidden);
+    public static AgentNetworkOptions SharedRecurrent(int hidden = SmacAgentHidden) => new(AgentNetworkKind.Recurrent, true, true, true, hidden);
 
     /// <summary>InSPO's SMAC policy (SPEC 3): a GRU agent per agent (a sequential round must not move teammates'
     /// policies), last action appended, 64 units.</summary>
-    public static AgentNetworkOptions PerAgentRecurrent(int hidden = 64) => new(AgentNetworkKind.Recurrent, false, false, true, hidden);
+    public static AgentNetworkOptions PerAgentRecurrent(int hidden = SmacAgentHidden) => new(AgentNetworkKind.Recurrent, false, false, true, hidden);
 
     public bool Recurrent => Kind == AgentNetworkKind.Recurrent;
 }

@@ -58,7 +58,9 @@ public sealed class OmarEpisodesEnsemble : EnsembleLearner
 
     IEnumerable<TorchSharp.Modules.Parameter> CriticParameters() => critic1.parameters().Concat(critic2.parameters());
 
-    (Tensor Q1, Tensor Q2) Critic(Tensor input) => (OmarEpisodes.Dueling(critic1.forward(input), A), OmarEpisodes.Dueling(critic2.forward(input), A));
+    /// <summary>Both dueling heads' Q(·) on … × W inputs: the online critic, or the target one.</summary>
+    (Tensor Q1, Tensor Q2) Critic(Tensor input, bool target = false) =>
+        (OmarEpisodes.Dueling((target ? critic1Target : critic1).forward(input), A), OmarEpisodes.Dueling((target ? critic2Target : critic2).forward(input), A));
 
     /// <summary>One batch of episodes per member: the critic's updates, the target copy when due, one actor update
     /// (<see cref="OmarEpisodes.Step"/>).</summary>
@@ -73,7 +75,7 @@ public sealed class OmarEpisodesEnsemble : EnsembleLearner
         {
             // āⁱ_t = argmax over available actions of the target actor; y = min(G₁, G₂), the members' episodes as rows
             var nextActions = piTarget.Unroll(b.Observations, b.LastActions).masked_fill(b.Available.logical_not(), EpisodeMixing.Unavailable).argmax(-1);
-            var (q1, q2) = (OmarEpisodes.Dueling(critic1Target.forward(input), A), OmarEpisodes.Dueling(critic2Target.forward(input), A));
+            var (q1, q2) = Critic(input, target: true);
             Tensor Rows(Tensor x) => x.reshape(new[] { members * episodes }.Concat(x.shape.Skip(2)).ToArray());
             targets = OmarEpisodes.CriticTargets(Rows(b.Rewards), Rows(b.Terminated + b.Truncated), Rows(b.Filled),
                 Rows(MaskedCategorical.Pick(q1, nextActions)), Rows(MaskedCategorical.Pick(q2, nextActions)), o.Gamma, o.Lambda)

@@ -105,7 +105,8 @@ let junitCounts (file: string) =
 Target.create "Test" (fun _ ->
     let summary = Path.Combine(root, "tests", "InSPO.Tests", "bin", "test-summary.xml")
     File.Delete summary
-    let testArgs = [ "--summary"; "--junit-summary"; summary ] @ (if inCi then [ "--colours"; "0" ] else [])
+    // No spinner: its timer thread would allocate while a test is inside libtorch (tests/InSPO.Tests/Sequencing.fs).
+    let testArgs = [ "--summary"; "--no-spinner"; "--junit-summary"; summary ] @ (if inCi then [ "--colours"; "0" ] else [])
     let result =
         CreateProcess.fromRawCommand "dotnet"
             ([ "run"; "--project"; "tests/InSPO.Tests"; "-c"; configuration; "--no-build"; "--" ] @ testArgs)

@@ -31,7 +31,7 @@ let private expectBadInput (args: string list) (fragment: string) =
 
 [<Tests>]
 let tests =
-    testList "cli" [
+    Sequencing.childProcessesOnly <| testList "cli" [
         test "solve xor b --json: one object with policies, expected_return ≥ 0.99 and qre_gap" {
             let r = solveJson [ "--game"; "xor"; "--dataset"; "b" ]
             for key in [ "policies"; "expected_return"; "qre_gap" ] do

@@ -80,7 +80,7 @@ let private fig3Panels = 4 + (if Seq.contains "omar" InSPO.Algorithms.Learners.K
 
 [<Tests>]
 let tests =
-    testList "experiments" [
+    Sequencing.childProcessesOnly <| testList "experiments" [
         test "table1_xor.fsx: 15 cells per registered column, paper values beside, smoke profile in the caption" {
             let code, out, err, reports = runWithFakeRunner "table1_xor"
             Expect.equal code 0 (sprintf "exit code; stdout: %s stderr: %s" out err)

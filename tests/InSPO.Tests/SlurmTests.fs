@@ -419,4 +419,4 @@ let private clusterTest =
     }
 
 [<Tests>]
-let tests = testList "slurm" [ unitTests; testList "one-node cluster" [ clusterTest ] ]
+let tests = Sequencing.childProcessesOnly <| testList "slurm" [ unitTests; testList "one-node cluster" [ clusterTest ] ]

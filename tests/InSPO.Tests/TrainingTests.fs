@@ -13,6 +13,9 @@ open InSPO.Envs
 open InSPO.Training
 open InSPO.Tests.RunFixtures
 
+/// Managed allocation the concurrent-runs test may make without a garbage collection (it makes far less).
+let private noCollectionBudget = 240L * 1024L * 1024L
+
 [<Tests>]
 let tests =
     testList "training" [
@@ -49,6 +52,10 @@ let tests =
         test "runs of one seed trained at the same time in one process agree (no shared random state)" {
             // Both runs build their networks and draw batches concurrently while a third thread draws from
             // libtorch's global generator: any use of global random state would make them differ.
+            // Three threads in libtorch break the rule of Sequencing.fs on purpose, so the test runs in a
+            // no-collection region, large enough for its allocations: with no collection there is nothing to race on.
+            let allocatedBefore = System.GC.GetTotalAllocatedBytes false
+            Expect.isTrue (System.GC.TryStartNoGCRegion noCollectionBudget) "no-collection region started"
             use stop = new System.Threading.CancellationTokenSource()
             let noise = System.Threading.Tasks.Task.Run(fun () ->
                 while not stop.IsCancellationRequested do
@@ -60,6 +67,10 @@ let tests =
                 |> Array.map (fun t -> t.Result)
             stop.Cancel()
             noise.Wait()
+            let stillInRegion = System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.NoGCRegion
+            if stillInRegion then System.GC.EndNoGCRegion()
+            let allocated = System.GC.GetTotalAllocatedBytes false - allocatedBefore
+            Expect.isTrue stillInRegion (sprintf "no collection ran during the concurrent runs (%d MB allocated; budget %d MB)" (allocated / 1048576L) (noCollectionBudget / 1048576L))
             samePolicy results[0] results[1]
         }
 

@@ -13,7 +13,7 @@ open InSPO.Envs
 open InSPO.Training
 open InSPO.Tests.RunFixtures
 
-/// Managed allocation the concurrent-runs test may make without a garbage collection (it makes far less).
+/// Managed allocation the concurrent-runs test may make without a garbage collection (it asserts that it stayed within).
 let private noCollectionBudget = 240L * 1024L * 1024L
 
 [<Tests>]

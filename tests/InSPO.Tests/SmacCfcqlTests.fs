@@ -74,6 +74,7 @@ let tests =
             use recurrent = nonNull (Ensembles.TryCreate("cfcql", data.Value.Spec, null, Profiles.Smoke, torch.CPU, inits))
             Expect.isTrue (recurrent :? CfcqlEpisodesEnsemble) "SMAC-lite: the recurrent ensemble"
             Expect.isFalse (Ensembles.PaysOff("cfcql", data.Value.Spec, torch.CPU)) "which on a CPU is slower than seed after seed (bench_ensembles)"
+            Expect.isFalse (Ensembles.PaysOff("omar", data.Value.Spec, torch.CPU)) "nor is OMAR's (bench_ensembles: 0.98 ×)"
             Expect.isTrue (Ensembles.PaysOff("inspo", data.Value.Spec, torch.CPU)) "InSPO's is not"
             let ensemble = Ensembles.TryCreate("cfcql", RunEnvironments.Resolve("xor").Spec, null, Profiles.Smoke, torch.CPU, inits)
             Expect.isNotNull ensemble "the games keep their ensemble"

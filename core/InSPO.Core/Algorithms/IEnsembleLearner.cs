@@ -114,11 +114,14 @@ public static class Ensembles
     }
 
     /// <summary>Whether a group of <paramref name="algorithm"/> should train as one ensemble on <paramref name="device"/>
-    /// rather than seed after seed. Everywhere but one measured case: CFCQL on SMAC-lite on a CPU, where five seeds as
-    /// one ensemble ran at 0.81 × the per-seed speed of one seed alone (bench_ensembles.fsx, 5m_vs_6m, 32 episodes per
-    /// batch, one thread: 7.9 against 9.7 steps/s; InSPO 1.28 ×, BC 0.96 ×) — larger tensors, no fewer operations.</summary>
+    /// rather than seed after seed. Everywhere but the measured cases on SMAC-lite on a CPU (bench_ensembles.fsx,
+    /// 5m_vs_6m, 32 episodes per batch, one thread), where five seeds as one ensemble ran no faster per seed than one
+    /// seed alone — larger tensors, no fewer operations — and seed after seed writes each member's record as it ends:
+    /// CFCQL 0.81 × (7.9 against 9.7 steps/s; InSPO 1.28 ×, BC 0.96 ×), OMAR 0.98 × (1.69 against 1.72 steps/s).</summary>
     public static bool PaysOff(string algorithm, EnvSpec spec, Device device) =>
-        !(device.type == DeviceType.CPU && InSPO.Nets.AgentNetworks.IsSmac(spec) && algorithm.Equals("cfcql", StringComparison.OrdinalIgnoreCase));
+        !(device.type == DeviceType.CPU && InSPO.Nets.AgentNetworks.IsSmac(spec) && SlowerAsEnsembleOnCpuSmac.Contains(algorithm));
+
+    static readonly HashSet<string> SlowerAsEnsembleOnCpuSmac = new(StringComparer.OrdinalIgnoreCase) { "cfcql", "omar" };
 
     /// <summary>Agent i's network of every member as one <see cref="EnsembleMlp"/> per agent, named
     /// <c>{name}{i}</c>: <paramref name="singles"/> are the members' single learners (their weights are copied).</summary>

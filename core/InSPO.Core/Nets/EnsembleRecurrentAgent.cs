@@ -62,27 +62,22 @@ public sealed class EnsembleRecurrentAgent : nn.Module
         Unroll(inputs, x => fc1.ForwardRows(rows, x), x => fc2.ForwardRows(rows, x), inputGates.index_select(0, rows),
             hiddenGates.index_select(0, rows), inputBias.index_select(0, rows), hiddenBias.index_select(0, rows));
 
-    /// <summary>The α of every tensor sum here, held for the process's life: TorchSharp 0.107's <c>a + b</c> passes a
-    /// temporary Scalar 1 whose finaliser can run during the native call when another thread collects (a fresh-clone
-    /// test run died here: "toFloat … Scalar.h:140" in add_Tensor).</summary>
-    static readonly Scalar One = 1.ToScalar();
-
     Tensor Unroll(Tensor inputs, Func<Tensor, Tensor> first, Func<Tensor, Tensor> last, Tensor wi, Tensor wh, Tensor bi, Tensor bh)
     {
         long s = inputs.shape[0], k = inputs.shape[1], t = inputs.shape[2], h = Hidden;
         var x = nn.functional.relu(first(inputs));                                                             // S × K × T × h
         // the input half of every gate at every step in one matmul, then time-major and unbound once (RecurrentAgent.Unroll)
-        var gates = bmm(x.reshape(s, k * t, h), wi).add(bi, One).view(s, k, t, 3 * h).permute(2, 0, 1, 3).contiguous().unbind(0);
+        var gates = (bmm(x.reshape(s, k * t, h), wi) + bi).view(s, k, t, 3 * h).permute(2, 0, 1, 3).contiguous().unbind(0);
         var state = zeros(s, k, h, device: inputs.device, dtype: inputs.dtype);
         var states = new Tensor[t];
         for (int step = 0; step < t; step++)
         {
             // PyTorch's GRUCell (header): r and z in one sigmoid, n with the reset applied to the hidden half only
-            var hiddenGate = bmm(state, wh).add(bh, One);                                                       // S × K × 3h
+            var hiddenGate = bmm(state, wh) + bh;                                                               // S × K × 3h
             var inputGate = gates[step];
-            var resetUpdate = inputGate.narrow(-1, 0, 2 * h).add(hiddenGate.narrow(-1, 0, 2 * h), One).sigmoid();
-            var candidate = inputGate.narrow(-1, 2 * h, h).add(resetUpdate.narrow(-1, 0, h) * hiddenGate.narrow(-1, 2 * h, h), One).tanh();
-            states[step] = state = candidate.add(resetUpdate.narrow(-1, h, h) * (state - candidate), One);   // (1 − z) n + z h
+            var resetUpdate = (inputGate.narrow(-1, 0, 2 * h) + hiddenGate.narrow(-1, 0, 2 * h)).sigmoid();
+            var candidate = (inputGate.narrow(-1, 2 * h, h) + resetUpdate.narrow(-1, 0, h) * hiddenGate.narrow(-1, 2 * h, h)).tanh();
+            states[step] = state = candidate + resetUpdate.narrow(-1, h, h) * (state - candidate);              // (1 − z) n + z h
         }
         return last(stack(states, 2));
     }

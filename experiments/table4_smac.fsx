@@ -34,20 +34,15 @@ let paperValue map tier label =
     PaperTargets.value (PaperTargets.smac map) tier label |> Option.map (fun (s: string) -> float (s.Trim()))
 let summary =
     [ for v in variants (List.head experiments) ->
-        let ours =
+        // (ours, paper's) on every row where this method has finished seeds: the paper's average covers the same rows
+        let rows =
             [ for r in results do
                 for d in r.Experiment.Datasets do
                     match samples r d v with
                     | [] -> ()
-                    | xs -> List.average xs ]
-        let paper =
-            [ for r in results do
-                for d in r.Experiment.Datasets do
-                    match paperValue (SmacExperiments.mapOf r.Experiment.Env) (datasetLabel d) v.Label with
-                    | Some p -> p
-                    | None -> () ]
-        let avg xs = if List.isEmpty xs then "—" else sprintf "%.3f (%d rows)" (List.average xs) xs.Length
-        [ v.Label; avg ours; avg paper ] ]
+                    | xs -> List.average xs, paperValue (SmacExperiments.mapOf r.Experiment.Env) (datasetLabel d) v.Label ]
+        let avg xs = if List.isEmpty xs then "—" else sprintf "%.3f (%d row%s)" (List.average xs) xs.Length (if xs.Length = 1 then "" else "s")
+        [ v.Label; avg (List.map fst rows); avg (List.choose snd rows) ] ]
 let text =
     sprintf "Table 4, each method's seed mean averaged over the rows run (profile %s)\n\n%s\n"
         probe.Profile (Tables.markdown [ "method"; "mean win rate, SMAC-lite"; "paper (StarCraft II)" ] summary)

@@ -86,7 +86,7 @@ let policyOf, criticOf: (int -> IDecentralisedPolicy) * (int -> (torch.Tensor ->
     if File.Exists group.CheckpointPath then
         let inits = [| for s in seeds -> new torch.Generator(uint64 s) |]
         let ensemble = nonNull (Ensembles.TryCreate(args[2], data.Spec, hyper, profile, torch.CPU, inits))
-        Checkpoint.LoadGroup(group.CheckpointPath, ensemble, [| for _ in seeds -> new torch.Generator(0UL) |]) |> ignore
+        Checkpoint.LoadGroup(group.CheckpointPath, ensemble, TrainerState([| for _ in seeds -> new torch.Generator(0UL) |]))
         ensemble.Member,
         fun k -> match ensemble with
                  | :? InspoEpisodesEnsemble as inspo -> Some(fun states -> inspo.MemberTargetActionValues(k, states))

@@ -124,6 +124,25 @@ let tests =
             Expect.stringContains err "'y' is not a number" "named"
         }
 
+        test "a NaN loss in an ensemble stops its group naming the member, the loss and the step; no member writes a record" {
+            let root = TestPaths.scratchDir "group-nan"
+            let finished = Runner.Run(RunSpec("xor", "a", "bc", 0, "smoke", "cpu", readOnlyDict [], root), RunControl())
+            let data = InSPO.Data.MatrixGameDatasets.Record(InSPO.Envs.MatrixGames.Xor, "a", 10, 50, 0)
+            Array.fill data.Rewards 0 data.Rewards.Length Single.NaN
+            let group = RunGroup(RunSpec("xor", "a", "inspo", 3, "smoke", "cpu", readOnlyDict [], root), [ 3; 4 ])
+            let members = GroupRunner.Run(group, RunControl(DatasetOverride = data)) |> List.ofSeq
+            Expect.equal members.Length 2 "both members reported"
+            for struct (spec, r, e) in members do
+                Expect.isNull r (sprintf "seed %d: no result" spec.Seed)
+                let e = match e with :? TrainingDivergedException as d -> d | other -> failtestf "seed %d: expected a divergence, got %A" spec.Seed other
+                // InSPO's ensemble holds seed 3 first: its critic's TD loss is the first to see the reward
+                Expect.stringStarts e.Loss "loss/critic" "the critic's loss"
+                Expect.stringEnds e.Loss "of seed 3" "the first member named"
+                Expect.equal e.Step (int64 Profiles.Smoke.BehaviourSteps) "the first policy-phase step"
+                Expect.isNull (Runner.TryLoadFinished spec) (sprintf "seed %d: no record" spec.Seed)
+            Expect.isTrue (File.Exists finished.RecordPath) "another cell's finished record is kept"
+        }
+
         test "separate group processes give the same cells as the runner in this process, reuse them after, and name a failing group's log" {
             let inProcess = TestPaths.scratchDir "groups-inprocess"
             let separate = TestPaths.scratchDir "groups-separate"

@@ -203,7 +203,7 @@ let tests =
             let load (g: RunGroup) =
                 let inits = [| for s in 0 .. 2 -> new torch.Generator(uint64 s) |]
                 let e = nonNull (Ensembles.TryCreate("inspo", data.Value.Spec, hyperOf [], budget, torch.CPU, inits))
-                Checkpoint.LoadGroup(g.CheckpointPath, e, [| for s in 0 .. 2 -> new torch.Generator(0UL) |]) |> ignore
+                Checkpoint.LoadGroup(g.CheckpointPath, e, TrainerState([| for s in 0 .. 2 -> new torch.Generator(0UL) |]))
                 [ for struct (name, m) in e.Modules do
                     for kv in m.state_dict() -> sprintf "%s.%s" name kv.Key, kv.Value ]
             for (n1, t1), (n2, t2) in List.zip (load killed) (load uninterrupted) do

@@ -21,8 +21,8 @@ public static class Checkpoint
 
     /// <summary>A group's checkpoint (seed ensembles): the ensemble's modules and optimisers and every member's
     /// sampling generator.</summary>
-    public static void SaveGroup(string path, ICheckpointable ensemble, long step, double seconds, IReadOnlyList<Generator> generators) =>
-        Write(path, GroupMagic, ensemble, step, seconds, generators);
+    public static void SaveGroup(string path, ICheckpointable ensemble, TrainerState state) =>
+        Write(path, GroupMagic, ensemble, state.Step, state.TrainingSeconds, state.Generators);
 
     /// <summary>The step a checkpoint was saved at, without loading it.</summary>
     public static long ReadStep(string path)
@@ -42,9 +42,13 @@ public static class Checkpoint
         state.TrainingSeconds = seconds;
     }
 
-    /// <summary>Restores a group's checkpoint into the ensemble and its members' generators; returns step and seconds.</summary>
-    public static (long Step, double Seconds) LoadGroup(string path, ICheckpointable ensemble, IReadOnlyList<Generator> generators) =>
-        Read(path, GroupMagic, ensemble, generators);
+    /// <summary>Restores a group's checkpoint into the ensemble and <paramref name="state"/> (its members' generators).</summary>
+    public static void LoadGroup(string path, ICheckpointable ensemble, TrainerState state)
+    {
+        var (step, seconds) = Read(path, GroupMagic, ensemble, state.Generators);
+        state.Step = step;
+        state.TrainingSeconds = seconds;
+    }
 
     static void Write(string path, string magic, ICheckpointable learner, long step, double seconds, IReadOnlyList<Generator> generators)
     {

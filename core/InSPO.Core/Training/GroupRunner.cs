@@ -90,21 +90,17 @@ public static class GroupRunner
         var buffers = data.Select(d => onDevice.TryGetValue(d, out var b) ? b : onDevice[d] = new DeviceEpisodeBuffer(d, device)).ToArray();
         try
         {
-            var generators = specs.Select(s => new Generator((ulong)s.Seed + 0x5EED, device)).ToArray();
-            long step = 0;
-            double seconds = 0;
+            var state = new TrainerState(specs.Select(s => new Generator((ulong)s.Seed + 0x5EED, device)).ToArray());
             if (control.Resume && File.Exists(checkpointPath))
             {
-                (step, seconds) = Checkpoint.LoadGroup(checkpointPath, ensemble, generators);
+                Checkpoint.LoadGroup(checkpointPath, ensemble, state);
                 // As Runner.Run says it: a resubmitted Slurm task's log shows that it continued.
-                Console.Error.WriteLine($"group runner: resumed from {checkpointPath} at step {step}");
+                Console.Error.WriteLine($"group runner: resumed from {checkpointPath} at step {state.Step}");
             }
-            var clock = Stopwatch.StartNew();
-            void Save() => Checkpoint.SaveGroup(checkpointPath, ensemble, step, seconds + clock.Elapsed.TotalSeconds, generators);
 
             foreach (var s in specs) Directory.CreateDirectory(Runner.RunDirectory(s));
             var boards = control.TensorBoard ? specs.Select(s => utils.tensorboard.SummaryWriter(Path.Combine(Runner.RunDirectory(s), "tb"))).ToArray() : null;
-            var evaluations = specs.Select((s, k) => new EvaluationLog(Runner.RunDirectory(s), step, control, boards?[k])).ToArray();
+            var evaluations = specs.Select((s, k) => new EvaluationLog(Runner.RunDirectory(s), state.Step, control, boards?[k])).ToArray();
             // Every evaluation of seed k, mid-run or final, uses the episodes its single run uses.
             Evaluation EvaluateMember(int k)
             {
@@ -112,43 +108,27 @@ public static class GroupRunner
                 try { return environment.Evaluate(policy, profile.EvalEpisodes, Runner.EvaluationSeed(specs[k].Seed), device); }
                 finally { (policy as IDisposable)?.Dispose(); }
             }
-            long total = profile.TotalSteps, startStep = step, reportEvery = Math.Max(1, total / 200), evaluateEvery = EvaluationLog.Every(control);
-            while (step < total)
+            bool completed = Trainer.Train(state, profile.TotalSteps, step => ensemble.Step(step, profile.TotalSteps, buffers, state.Generators), new TrainerHooks
             {
-                if (control.StopAfter is { } stop && step >= stop)
-                {
-                    Save();
-                    throw new RunInterruptedException(step, checkpointPath);
-                }
-                IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> losses;
-                using (NewDisposeScope())
-                    losses = ensemble.Step(step, total, buffers, generators);
-                for (int k = 0; k < specs.Length; k++)
-                    foreach (var (name, value) in losses[k])
-                        TrainingDivergedException.ThrowIfNotFinite($"{name} of seed {specs[k].Seed}", step, value);
-                step++;
-                if (boards is not null && ((step - 1) % profile.LogEvery == 0 || step == total))
-                    for (int k = 0; k < specs.Length; k++)
-                        foreach (var (name, value) in losses[k]) boards[k].add_scalar(name, (float)value, (int)(step - 1));
-                if (control.Progress is { } progress && (step % reportEvery == 0 || step == total))
-                {
-                    double rate = (step - startStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                    progress.Report(new TrainingProgress(step, total, losses[0], TimeSpan.FromSeconds(seconds + clock.Elapsed.TotalSeconds),
-                        TimeSpan.FromSeconds((total - step) / Math.Max(rate, 1e-9))));
-                }
-                if (step % evaluateEvery == 0 && step < total)
-                    for (int k = 0; k < specs.Length; k++) evaluations[k].Add(step, EvaluateMember(k));
-                if (step % profile.CheckpointEvery == 0 && step < total) Save();
-            }
-            Save();
+                Checkpoint = s => Checkpoint.SaveGroup(checkpointPath, ensemble, s),
+                CheckpointEvery = profile.CheckpointEvery,
+                TensorBoards = boards,
+                Members = specs.Select(s => $"seed {s.Seed}").ToArray(),
+                LogEvery = profile.LogEvery,
+                Progress = control.Progress,
+                StopAfter = control.StopAfter,
+                Evaluate = evaluations[0].MidRun ? step => { for (int k = 0; k < specs.Length; k++) evaluations[k].Add(step, EvaluateMember(k)); } : null,
+                EvaluateEvery = EvaluationLog.Every(control),
+            });
+            if (!completed) throw new RunInterruptedException(state.Step, checkpointPath);
 
             var results = new List<RunResult>();
             for (int k = 0; k < specs.Length; k++)
             {
                 var evaluation = EvaluateMember(k);
-                evaluations[k].Add(step, evaluation);
+                evaluations[k].Add(state.Step, evaluation);
                 var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
-                var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds / specs.Length, step,
+                var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds / specs.Length, state.Step,
                     device.ToString(), RunRecord.Commit(), path) { CpuSeconds = Runner.ProcessorSecondsSince(cpu) / specs.Length };
                 var options = ensemble.MemberOptions(k);
                 RunRecord.Write(path, result, JsonSerializer.SerializeToNode(options, options.GetType())?.AsObject(), profile, datasetSeeds[k], identities[k]);

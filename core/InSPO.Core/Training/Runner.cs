@@ -199,7 +199,7 @@ public static class Runner
         {
             Checkpoint = s => Checkpoint.Save(checkpointPath, learner, s),
             CheckpointEvery = profile.CheckpointEvery,
-            TensorBoard = tb,
+            TensorBoards = tb is null ? null : [tb],
             LogEvery = profile.LogEvery,
             Progress = control.Progress,
             StopAfter = control.StopAfter,

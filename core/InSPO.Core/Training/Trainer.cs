@@ -34,12 +34,17 @@ public sealed class TrainingDivergedException : Exception
 }
 
 /// <summary>The mutable part of a run that a checkpoint saves besides the learner: the step counter, the
-/// sampling generator and the training time spent so far.</summary>
+/// sampling generator (one per member of a seed ensemble) and the training time spent so far.</summary>
 public sealed class TrainerState
 {
-    public TrainerState(Generator generator) => Generator = generator;
+    public TrainerState(Generator generator) => Generators = [generator];
+    /// <summary>A seed ensemble's state: member k samples its batches with <paramref name="generators"/>[k].</summary>
+    public TrainerState(IReadOnlyList<Generator> generators) => Generators = generators;
     public long Step { get; set; }
-    public Generator Generator { get; }
+    /// <summary>A single run's sampling generator.</summary>
+    public Generator Generator => Generators.Count == 1 ? Generators[0]
+        : throw new InvalidOperationException($"a state of {Generators.Count} members has a generator per member (Generators)");
+    public IReadOnlyList<Generator> Generators { get; }
     public double TrainingSeconds { get; set; }
 }
 
@@ -49,7 +54,10 @@ public sealed record TrainerHooks
     /// <summary>Called every <see cref="CheckpointEvery"/> steps and at the end (and at <see cref="StopAfter"/>).</summary>
     public Action<TrainerState>? Checkpoint { get; init; }
     public long CheckpointEvery { get; init; } = long.MaxValue;
-    public SummaryWriter? TensorBoard { get; init; }
+    /// <summary>Each member's TensorBoard writer (a single run: one), in the order of the step's losses.</summary>
+    public IReadOnlyList<SummaryWriter>? TensorBoards { get; init; }
+    /// <summary>The members' names in a non-finite loss's message ("seed 3"); null for a single run.</summary>
+    public IReadOnlyList<string>? Members { get; init; }
     public long LogEvery { get; init; } = 100;
     public IProgress<TrainingProgress>? Progress { get; init; }
     /// <summary>Stop (after checkpointing) once this many steps are done: what a killed run looks like, for tests.</summary>
@@ -60,13 +68,20 @@ public sealed record TrainerHooks
     public long EvaluateEvery { get; init; } = long.MaxValue;
 }
 
-/// <summary>The one training loop every algorithm shares: steps inside a dispose scope, the NaN guard,
-/// TensorBoard scalars, progress with ETA, periodic evaluations and checkpoints.</summary>
+/// <summary>The one training loop every algorithm shares, a single run's and a seed ensemble's: steps inside a
+/// dispose scope, the NaN guard, TensorBoard scalars, progress with ETA, periodic evaluations and checkpoints.</summary>
 public static class Trainer
 {
     /// <summary>Trains from <c>state.Step</c> to <paramref name="totalSteps"/>. Returns false when stopped early by
     /// <see cref="TrainerHooks.StopAfter"/>. Throws <see cref="TrainingDivergedException"/> on a non-finite loss.</summary>
-    public static bool Train(IOfflineLearner learner, DeviceEpisodeBuffer data, TrainerState state, long totalSteps, TrainerHooks? hooks = null)
+    public static bool Train(IOfflineLearner learner, DeviceEpisodeBuffer data, TrainerState state, long totalSteps, TrainerHooks? hooks = null) =>
+        Train(state, totalSteps, step => [learner.Step(step, totalSteps, data, state.Generator)], hooks);
+
+    /// <summary>The loop over <paramref name="step"/>, which takes one step of every member and returns each member's
+    /// losses (a single run: one list). Progress shows the first member's; a non-finite loss of any member stops the
+    /// loop, naming the member (<see cref="TrainerHooks.Members"/>).</summary>
+    public static bool Train(TrainerState state, long totalSteps,
+        Func<long, IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>>> step, TrainerHooks? hooks = null)
     {
         hooks ??= new TrainerHooks();
         var clock = Stopwatch.StartNew();
@@ -81,20 +96,22 @@ public static class Trainer
                 hooks.Checkpoint?.Invoke(state);
                 return false;
             }
-            long step = state.Step;
-            IReadOnlyList<KeyValuePair<string, double>> losses;
-            using (var scope = NewDisposeScope())
-                losses = learner.Step(step, totalSteps, data, state.Generator);
-            foreach (var (name, value) in losses)
-                TrainingDivergedException.ThrowIfNotFinite(name, step, value);
-            state.Step = step + 1;
+            long done = state.Step;
+            IReadOnlyList<IReadOnlyList<KeyValuePair<string, double>>> losses;
+            using (NewDisposeScope())
+                losses = step(done);
+            for (int k = 0; k < losses.Count; k++)
+                foreach (var (name, value) in losses[k])
+                    TrainingDivergedException.ThrowIfNotFinite(hooks.Members is { } members ? $"{name} of {members[k]}" : name, done, value);
+            state.Step = done + 1;
 
-            if (hooks.TensorBoard is { } tb && (step % hooks.LogEvery == 0 || state.Step == totalSteps))
-                foreach (var (name, value) in losses) tb.add_scalar(name, (float)value, (int)step);
+            if (hooks.TensorBoards is { } boards && (done % hooks.LogEvery == 0 || state.Step == totalSteps))
+                for (int k = 0; k < boards.Count; k++)
+                    foreach (var (name, value) in losses[k]) boards[k].add_scalar(name, (float)value, (int)done);
             if (hooks.Progress is { } progress && (state.Step % reportEvery == 0 || state.Step == totalSteps))
             {
                 double rate = (state.Step - startStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                progress.Report(new TrainingProgress(state.Step, totalSteps, losses,
+                progress.Report(new TrainingProgress(state.Step, totalSteps, losses[0],
                     TimeSpan.FromSeconds(startSeconds + clock.Elapsed.TotalSeconds),
                     TimeSpan.FromSeconds((totalSteps - state.Step) / Math.Max(rate, 1e-9))));
             }

@@ -6,7 +6,9 @@
 // the same way, so the ratio compares like with like. Processor seconds per run (the run process's CPU time, which
 // waiting for a core or being suspended does not add to) are printed too, with their ratio, where every run of the
 // map recorded them (records from before 2026-12-01 did not). The number of runs behind each mean is printed: with
-// INSPO_REPORT_ONLY=1 the table is of the runs finished so far.
+// INSPO_REPORT_ONLY=1 the table is of the runs finished so far. A run resumed from a checkpoint counts the training
+// seconds of the processes before it in its wall time (records from 2026-12-02 on; older ones: the last process
+// only), but its processor seconds are the last process's only, so the CPU columns are low for resumed runs.
 // Run: `dotnet fsi experiments/table7_time.fsx` (after a Release build), or `dotnet fsi build.fsx -t Table7`.
 // INSPO_PROFILE, INSPO_DEVICE, INSPO_RUNS, INSPO_REPORTS, INSPO_JOBS as in table1_xor.fsx; INSPO_SMAC_TIERS=a,b: only
 // those tiers; INSPO_SMAC_MAPS=a,b.
@@ -57,7 +59,7 @@ let header =
     [ "map"; "runs (CFCQL / InSPO)"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
       "CFCQL CPU s / run"; "InSPO CPU s / run"; "InSPO / CFCQL (CPU)" ]
 let text =
-    sprintf "Table 7: training time on this machine (%s, %d cores), profile %s\n\n%s\n"
+    sprintf "Table 7: training time on this machine (%s, %d cores), profile %s\n\n%s\nA run resumed from a checkpoint: wall seconds include the training before the resume (records from 2026-12-02 on), processor seconds are its last process's only.\n"
         System.Environment.MachineName System.Environment.ProcessorCount probe.Profile (Tables.markdown header rows)
 printfn "\n%s" text
 System.IO.Directory.CreateDirectory probe.ReportsRoot |> ignore

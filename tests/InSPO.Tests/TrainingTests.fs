@@ -85,9 +85,15 @@ let tests =
                     Runner.Run(s, RunControl(ProfileOverride = tiny, StopAfter = Nullable 25L)) |> ignore)
                 Expect.equal e.Step 25L "stopped where asked"
                 Expect.isNull (Runner.TryLoadFinished s) "no record for an unfinished run"
+                let struct (_, trainedBefore) = Checkpoint.ReadProgress(Path.Combine(Runner.RunDirectory s, "checkpoint.bin"))
+                let clock = Diagnostics.Stopwatch.StartNew()
                 let resumed = Runner.Run(s, RunControl(ProfileOverride = tiny, Resume = true))
+                let callSeconds = clock.Elapsed.TotalSeconds
                 Expect.equal resumed.Steps whole.Steps "same number of steps"
                 samePolicy whole resumed
+                // wall time counts the killed process's training too, not only the resuming call's
+                Expect.isGreaterThan resumed.WallSeconds (callSeconds + trainedBefore / 2.0)
+                    (sprintf "%s: wall %.3f s; the resuming call took %.3f s, the checkpoint held %.3f s" algo resumed.WallSeconds callSeconds trainedBefore)
         }
 
         test "a learning curve leaves the run unchanged, and a resumed run rebuilds the same curve" {

@@ -25,13 +25,16 @@ public static class Checkpoint
         Write(path, GroupMagic, ensemble, state.Step, state.TrainingSeconds, state.Generators);
 
     /// <summary>The step a checkpoint was saved at, without loading it.</summary>
-    public static long ReadStep(string path)
+    public static long ReadStep(string path) => ReadProgress(path).Step;
+
+    /// <summary>The step a checkpoint was saved at and the training seconds spent to it, without loading it.</summary>
+    public static (long Step, double Seconds) ReadProgress(string path)
     {
         using var reader = new BinaryReader(File.OpenRead(path));
         var magic = reader.ReadString();
         if (magic != Magic && magic != GroupMagic) throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
         reader.ReadString();
-        return reader.ReadInt64();
+        return (reader.ReadInt64(), reader.ReadDouble());
     }
 
     /// <summary>Restores <paramref name="learner"/> and <paramref name="state"/> from <paramref name="path"/>.</summary>

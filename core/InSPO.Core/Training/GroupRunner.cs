@@ -97,6 +97,8 @@ public static class GroupRunner
                 // As Runner.Run says it: a resubmitted Slurm task's log shows that it continued.
                 Console.Error.WriteLine($"group runner: resumed from {checkpointPath} at step {state.Step}");
             }
+            // The processes before a resume count too: their training seconds are in the checkpoint (Runner.Run).
+            double trainedBefore = state.TrainingSeconds;
 
             foreach (var s in specs) Directory.CreateDirectory(Runner.RunDirectory(s));
             var boards = control.TensorBoard ? specs.Select(s => utils.tensorboard.SummaryWriter(Path.Combine(Runner.RunDirectory(s), "tb"))).ToArray() : null;
@@ -128,7 +130,7 @@ public static class GroupRunner
                 var evaluation = EvaluateMember(k);
                 evaluations[k].Add(state.Step, evaluation);
                 var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
-                var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds / specs.Length, state.Step,
+                var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, (trainedBefore + wall.Elapsed.TotalSeconds) / specs.Length, state.Step,
                     device.ToString(), RunRecord.Commit(), path) { CpuSeconds = Runner.ProcessorSecondsSince(cpu) / specs.Length };
                 var options = ensemble.MemberOptions(k);
                 RunRecord.Write(path, result, JsonSerializer.SerializeToNode(options, options.GetType())?.AsObject(), profile, datasetSeeds[k], identities[k]);

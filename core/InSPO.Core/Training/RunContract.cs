@@ -34,7 +34,8 @@ public sealed record RunSpec(
 /// the environment reports ("return_normalised", "win_rate").</param>
 /// <param name="FinalPolicy">Per agent, the final action distribution in the matrix game's single state
 /// (for heat maps); for other environments the distributions at the start state (diagnostics).</param>
-/// <param name="WallSeconds">Training plus evaluation time.</param>
+/// <param name="WallSeconds">Training plus evaluation time; a resumed run's includes the training seconds of the
+/// processes before it (its checkpoint's), not their start-up.</param>
 /// <param name="Steps">Gradient steps taken.</param>
 /// <param name="RecordPath">The run record (JSON) on disk.</param>
 public sealed record RunResult(
@@ -47,9 +48,10 @@ public sealed record RunResult(
     string? Commit,
     string RecordPath)
 {
-    /// <summary>Processor seconds the run's process spent on it (a group's divided by its members), over the same span
-    /// as <see cref="WallSeconds"/>: unlike wall time it does not grow while the process waits for a core or is
-    /// suspended, so runs timed on a busy machine stay comparable. Null in records written before it existed.</summary>
+    /// <summary>Processor seconds the run's process spent on it (a group's divided by its members): unlike wall time it
+    /// does not grow while the process waits for a core or is suspended, so runs timed on a busy machine stay
+    /// comparable. The last process only: a resumed run's leaves out the processes before it (checkpoints do not hold
+    /// processor time). Null in records written before it existed.</summary>
     public double? CpuSeconds { get; init; }
 
     /// <summary>True when the runner found the cell finished and returned its stored record without training.</summary>

@@ -189,6 +189,8 @@ public static class Runner
             // Said in the run's output (a group's log under Slurm), so a resubmitted task shows it continued.
             Console.Error.WriteLine($"runner: resumed from {checkpointPath} at step {state.Step}");
         }
+        // The processes before a resume count too: their training seconds are in the checkpoint.
+        double trainedBefore = state.TrainingSeconds;
 
         Directory.CreateDirectory(dir);
         var tb = control.TensorBoard ? utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb")) : null;
@@ -210,7 +212,7 @@ public static class Runner
 
         var evaluation = environment.Evaluate(learner, profile.EvalEpisodes, evalSeed, device);
         evaluations.Add(state.Step, evaluation);
-        var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, wall.Elapsed.TotalSeconds, state.Step,
+        var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, trainedBefore + wall.Elapsed.TotalSeconds, state.Step,
             device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName))
         {
             CpuSeconds = ProcessorSecondsSince(cpu),

@@ -5,10 +5,10 @@
 // one ensemble are the group's wall time divided by its members (GroupRunner); runs of one table share the cores
 // the same way, so the ratio compares like with like. Processor seconds per run (the run process's CPU time, which
 // waiting for a core or being suspended does not add to) are printed too, with their ratio, where every run of the
-// map recorded them (records from before 2026-12-01 did not). The number of runs behind each mean is printed: with
-// INSPO_REPORT_ONLY=1 the table is of the runs finished so far. A run resumed from a checkpoint counts the training
-// seconds of the processes before it in its wall time (records from 2026-12-02 on; older ones: the last process
-// only), but its processor seconds are the last process's only, so the CPU columns are low for resumed runs.
+// map has them. The number of runs behind each mean is printed: with INSPO_REPORT_ONLY=1 the table is of the runs
+// finished so far. Only records whose times cover every process that trained them count (a resumed run adds its
+// checkpoint's seconds; records with `resumed_at_step`, from 2026-12-02 on): an older record of a resumed run holds
+// its last process's time only, so older records are left out and counted under the table.
 // Run: `dotnet fsi experiments/table7_time.fsx` (after a Release build), or `dotnet fsi build.fsx -t Table7`.
 // INSPO_PROFILE, INSPO_DEVICE, INSPO_RUNS, INSPO_REPORTS, INSPO_JOBS as in table1_xor.fsx; INSPO_SMAC_TIERS=a,b: only
 // those tiers; INSPO_SMAC_MAPS=a,b.
@@ -41,6 +41,7 @@ let rows =
     [ for r in results ->
         let runsOf name =
             r.Cells |> List.filter (fun c -> c.Cell.Variant.Algorithm.Name = name) |> List.choose resultOf
+            |> List.filter (fun x -> x.TimesCoverEveryProcess)
         let per name = [ for x in runsOf name -> x.WallSeconds ]
         let per1000 name = [ for x in runsOf name -> 1000.0 * x.WallSeconds / float (max 1L x.Steps) ]
         let cpu name =
@@ -58,9 +59,11 @@ let rows =
 let header =
     [ "map"; "runs (CFCQL / InSPO)"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
       "CFCQL CPU s / run"; "InSPO CPU s / run"; "InSPO / CFCQL (CPU)" ]
+let leftOut =
+    results |> List.sumBy (fun r -> r.Cells |> List.choose resultOf |> List.filter (fun x -> not x.TimesCoverEveryProcess) |> List.length)
 let text =
-    sprintf "Table 7: training time on this machine (%s, %d cores), profile %s\n\n%s\nA run resumed from a checkpoint: wall seconds include the training before the resume (records from 2026-12-02 on), processor seconds are its last process's only.\n"
-        System.Environment.MachineName System.Environment.ProcessorCount probe.Profile (Tables.markdown header rows)
+    sprintf "Table 7: training time on this machine (%s, %d cores), profile %s\n\n%s\nA resumed run's times include the processes before its resume. Left out: %d older records (before 2026-12-02), whose times may cover the last process only.\n"
+        System.Environment.MachineName System.Environment.ProcessorCount probe.Profile (Tables.markdown header rows) leftOut
 printfn "\n%s" text
 System.IO.Directory.CreateDirectory probe.ReportsRoot |> ignore
 System.IO.File.WriteAllText(System.IO.Path.Combine(probe.ReportsRoot, "table7_time.md"), text)

@@ -204,5 +204,9 @@ let tests =
                 let whole = GroupRunner.Run(RunGroup(spec 0 (TestPaths.scratchDir "ensemble-whole"), [ 0; 1; 2 ]), RunControl())
                 for (struct (_, a, _)), (struct (_, b, _)) in Seq.zip resumed whole do
                     Expect.equal (nonNull a).FinalPolicy (nonNull b).FinalPolicy (algo + ": bit-identical after resuming")
+                    let recordOf (r: RunResult | null) = RunRecord.Read((nonNull r).RecordPath, (nonNull r).Spec)
+                    Expect.equal (recordOf a).ResumedAtStep (Nullable 30L) (algo + ": each member's record names the group's resume step")
+                    Expect.isTrue (recordOf a).CpuSeconds.HasValue (algo + ": and its processor seconds (the checkpoint's and this process's)")
+                    Expect.isFalse (recordOf b).ResumedAtStep.HasValue (algo + ": a group trained in one process has none")
         }
     ]

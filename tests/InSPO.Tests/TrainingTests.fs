@@ -85,15 +85,54 @@ let tests =
                     Runner.Run(s, RunControl(ProfileOverride = tiny, StopAfter = Nullable 25L)) |> ignore)
                 Expect.equal e.Step 25L "stopped where asked"
                 Expect.isNull (Runner.TryLoadFinished s) "no record for an unfinished run"
-                let struct (_, trainedBefore) = Checkpoint.ReadProgress(Path.Combine(Runner.RunDirectory s, "checkpoint.bin"))
+                let struct (_, trainedBefore, processorBefore) = Checkpoint.ReadProgress(Path.Combine(Runner.RunDirectory s, "checkpoint.bin"))
+                Expect.isTrue (processorBefore.HasValue && processorBefore.Value > 0.0) "the checkpoint holds the processor seconds spent"
                 let clock = Diagnostics.Stopwatch.StartNew()
+                let cpuAtCall = Diagnostics.Process.GetCurrentProcess().TotalProcessorTime
                 let resumed = Runner.Run(s, RunControl(ProfileOverride = tiny, Resume = true))
                 let callSeconds = clock.Elapsed.TotalSeconds
+                let callCpu = (Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuAtCall).TotalSeconds
                 Expect.equal resumed.Steps whole.Steps "same number of steps"
                 samePolicy whole resumed
-                // wall time counts the killed process's training too, not only the resuming call's
+                // wall and processor time count the killed process's training too, not only the resuming call's
                 Expect.isGreaterThan resumed.WallSeconds (callSeconds + trainedBefore / 2.0)
                     (sprintf "%s: wall %.3f s; the resuming call took %.3f s, the checkpoint held %.3f s" algo resumed.WallSeconds callSeconds trainedBefore)
+                Expect.isGreaterThan resumed.CpuSeconds.Value (callCpu + processorBefore.Value / 2.0)
+                    (sprintf "%s: processor %.3f s; the resuming call took %.3f s, the checkpoint held %.3f s" algo resumed.CpuSeconds.Value callCpu processorBefore.Value)
+                let record = RunRecord.Read(resumed.RecordPath, s)
+                Expect.equal record.ResumedAtStep (Nullable 25L) "the record names the step its last process resumed at"
+                Expect.isTrue record.TimesCoverEveryProcess "and says its times cover every process"
+                Expect.isFalse (RunRecord.Read(whole.RecordPath, whole.Spec).ResumedAtStep.HasValue) "a run trained in one process has no resume step"
+        }
+
+        test "a run resumed from a version 1 checkpoint (no processor seconds) ends the same, its processor seconds unknown" {
+            // Checkpoints of builds before 2026-12-02 (and the committed QMIX models) hold no processor time: rewrite a
+            // version 2 checkpoint in that layout (old magic, the processor field cut out) and resume from it.
+            let whole = run (spec "mne" "imbalanced" "cfcql" 3 (TestPaths.scratchDir "v1-whole") []) tiny
+            let s = spec "mne" "imbalanced" "cfcql" 3 (TestPaths.scratchDir "v1-resumed") []
+            TestPaths.catchException<RunInterruptedException> (fun () ->
+                Runner.Run(s, RunControl(ProfileOverride = tiny, StopAfter = Nullable 25L)) |> ignore) |> ignore
+            let path = Path.Combine(Runner.RunDirectory s, "checkpoint.bin")
+            let bytes = File.ReadAllBytes path
+            let v1 =
+                use input = new BinaryReader(new MemoryStream(bytes))
+                let magic, name, step, seconds = input.ReadString(), input.ReadString(), input.ReadInt64(), input.ReadDouble()
+                Expect.equal magic "INSPO-CHECKPOINT-2" "a version 2 checkpoint was written"
+                input.ReadDouble() |> ignore
+                let rest = bytes[int input.BaseStream.Position ..]
+                use output = new MemoryStream()
+                use w = new BinaryWriter(output)
+                w.Write "INSPO-CHECKPOINT-1"; w.Write(name: string); w.Write(step: int64); w.Write(seconds: float); w.Write rest; w.Flush()
+                output.ToArray()
+            File.WriteAllBytes(path, v1)
+            let struct (step, _, processor) = Checkpoint.ReadProgress path
+            Expect.equal step 25L "a version 1 file's step reads"
+            Expect.isFalse processor.HasValue "and its processor seconds are unknown"
+            let resumed = Runner.Run(s, RunControl(ProfileOverride = tiny, Resume = true))
+            samePolicy whole resumed
+            let record = RunRecord.Read(resumed.RecordPath, s)
+            Expect.isFalse record.CpuSeconds.HasValue "unknown processor seconds are not passed off as the last process's"
+            Expect.equal record.ResumedAtStep (Nullable 25L) "the resume step is recorded"
         }
 
         test "a learning curve leaves the run unchanged, and a resumed run rebuilds the same curve" {

@@ -5,55 +5,53 @@ using static TorchSharp.torch;
 namespace InSPO.Training;
 
 /// <summary>
-/// A run's resumable state in one file: step, training time, the sampling generator's state, every module
+/// A run's resumable state in one file: step, training time (wall and processor), the sampling generator's state, every module
 /// (networks, targets, log α) and every optimiser (Adam moments and step counts). Everything a CPU run
 /// depends on, so resuming ends bit-identical to an uninterrupted run. Written atomically (temp file + rename):
 /// a kill during the write leaves the previous checkpoint.
 /// </summary>
 public static class Checkpoint
 {
-    const string Magic = "INSPO-CHECKPOINT-1";
+    // Version 2 adds the processor seconds after the training seconds; version 1 files (the committed QMIX models,
+    // runs checkpointed by older builds) still load, their processor seconds unknown.
+    const string Magic = "INSPO-CHECKPOINT-2", MagicV1 = "INSPO-CHECKPOINT-1";
 
-    const string GroupMagic = "INSPO-GROUP-CHECKPOINT-1";
+    const string GroupMagic = "INSPO-GROUP-CHECKPOINT-2", GroupMagicV1 = "INSPO-GROUP-CHECKPOINT-1";
 
     public static void Save(string path, ICheckpointable learner, TrainerState state) =>
-        Write(path, Magic, learner, state.Step, state.TrainingSeconds, new[] { state.Generator });
+        Write(path, Magic, learner, state, new[] { state.Generator });
 
     /// <summary>A group's checkpoint (seed ensembles): the ensemble's modules and optimisers and every member's
     /// sampling generator.</summary>
     public static void SaveGroup(string path, ICheckpointable ensemble, TrainerState state) =>
-        Write(path, GroupMagic, ensemble, state.Step, state.TrainingSeconds, state.Generators);
+        Write(path, GroupMagic, ensemble, state, state.Generators);
 
     /// <summary>The step a checkpoint was saved at, without loading it.</summary>
     public static long ReadStep(string path) => ReadProgress(path).Step;
 
-    /// <summary>The step a checkpoint was saved at and the training seconds spent to it, without loading it.</summary>
-    public static (long Step, double Seconds) ReadProgress(string path)
+    /// <summary>The step a checkpoint was saved at and the training seconds, wall and processor (null: unknown, a
+    /// version 1 file), spent to it, without loading it.</summary>
+    public static (long Step, double Seconds, double? ProcessorSeconds) ReadProgress(string path)
     {
         using var reader = new BinaryReader(File.OpenRead(path));
         var magic = reader.ReadString();
-        if (magic != Magic && magic != GroupMagic) throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
+        if (magic is not (Magic or MagicV1 or GroupMagic or GroupMagicV1)) throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
         reader.ReadString();
-        return (reader.ReadInt64(), reader.ReadDouble());
+        var (step, seconds) = (reader.ReadInt64(), reader.ReadDouble());
+        return (step, seconds, magic is Magic or GroupMagic ? Known(reader.ReadDouble()) : null);
     }
+
+    static double? Known(double processorSeconds) => double.IsFinite(processorSeconds) ? processorSeconds : null;
 
     /// <summary>Restores <paramref name="learner"/> and <paramref name="state"/> from <paramref name="path"/>.</summary>
-    public static void Load(string path, ICheckpointable learner, TrainerState state)
-    {
-        var (step, seconds) = Read(path, Magic, learner, new[] { state.Generator });
-        state.Step = step;
-        state.TrainingSeconds = seconds;
-    }
+    public static void Load(string path, ICheckpointable learner, TrainerState state) =>
+        Read(path, group: false, learner, state, new[] { state.Generator });
 
     /// <summary>Restores a group's checkpoint into the ensemble and <paramref name="state"/> (its members' generators).</summary>
-    public static void LoadGroup(string path, ICheckpointable ensemble, TrainerState state)
-    {
-        var (step, seconds) = Read(path, GroupMagic, ensemble, state.Generators);
-        state.Step = step;
-        state.TrainingSeconds = seconds;
-    }
+    public static void LoadGroup(string path, ICheckpointable ensemble, TrainerState state) =>
+        Read(path, group: true, ensemble, state, state.Generators);
 
-    static void Write(string path, string magic, ICheckpointable learner, long step, double seconds, IReadOnlyList<Generator> generators)
+    static void Write(string path, string magic, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = path + ".tmp";
@@ -62,8 +60,9 @@ public static class Checkpoint
         {
             writer.Write(magic);
             writer.Write(learner.Name);
-            writer.Write(step);
-            writer.Write(seconds);
+            writer.Write(state.Step);
+            writer.Write(state.TrainingSeconds);
+            writer.Write(state.ProcessorSeconds ?? double.NaN);   // NaN: unknown (resumed from a version 1 file)
             if (magic == GroupMagic) writer.Write(generators.Count);
             foreach (var generator in generators)
                 using (var g = generator.get_state())
@@ -89,24 +88,27 @@ public static class Checkpoint
         File.Move(temp, path, overwrite: true);
     }
 
-    static (long Step, double Seconds) Read(string path, string magic, ICheckpointable learner, IReadOnlyList<Generator> generators)
+    static void Read(string path, bool group, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators)
     {
         // A truncated or foreign file runs out before its fields do: say which file, not only "end of stream".
-        try { return ReadFrom(path, magic, learner, generators); }
+        try { ReadFrom(path, group, learner, state, generators); }
         catch (EndOfStreamException) { throw new InvalidDataException($"checkpoint {path}: cut short or not an InSPO checkpoint (it ends before its contents)"); }
     }
 
-    static (long Step, double Seconds) ReadFrom(string path, string magic, ICheckpointable learner, IReadOnlyList<Generator> generators)
+    static void ReadFrom(string path, bool group, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators)
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
         string Fail(string what) => throw new InvalidDataException($"checkpoint {path}: {what}");
-        if (reader.ReadString() != magic) Fail(magic == GroupMagic ? "not a group checkpoint" : "not an InSPO checkpoint");
+        var magic = reader.ReadString();
+        bool v2 = magic == (group ? GroupMagic : Magic);
+        if (!v2 && magic != (group ? GroupMagicV1 : MagicV1)) Fail(group ? "not a group checkpoint" : "not an InSPO checkpoint");
         var algorithm = reader.ReadString();
         if (algorithm != learner.Name) Fail($"written by '{algorithm}', cannot resume '{learner.Name}'");
         long step = reader.ReadInt64();
         double seconds = reader.ReadDouble();
-        int count = magic == GroupMagic ? reader.ReadInt32() : 1;
+        double? processorSeconds = v2 ? reader.ReadDouble() : null;
+        int count = group ? reader.ReadInt32() : 1;
         if (count != generators.Count) Fail($"{count} generators, the group has {generators.Count} members");
         foreach (var generator in generators)
         {
@@ -130,6 +132,8 @@ public static class Checkpoint
             if (stored != name) Fail($"optimiser '{stored}' where '{name}' was expected");
             ((OptimizerHelper)optimizer).load_state_dict(reader);
         }
-        return (step, seconds);
+        state.Step = step;
+        state.TrainingSeconds = seconds;
+        state.ProcessorSeconds = processorSeconds is { } p ? Known(p) : null;
     }
 }

@@ -98,7 +98,7 @@ public static class GroupRunner
                 Console.Error.WriteLine($"group runner: resumed from {checkpointPath} at step {state.Step}");
             }
             // The processes before a resume count too: their training seconds are in the checkpoint (Runner.Run).
-            double trainedBefore = state.TrainingSeconds;
+            var (trainedBefore, processorBefore, resumedAt) = (state.TrainingSeconds, state.ProcessorSeconds, state.Step > 0 ? state.Step : (long?)null);
 
             foreach (var s in specs) Directory.CreateDirectory(Runner.RunDirectory(s));
             var boards = control.TensorBoard ? specs.Select(s => utils.tensorboard.SummaryWriter(Path.Combine(Runner.RunDirectory(s), "tb"))).ToArray() : null;
@@ -131,7 +131,12 @@ public static class GroupRunner
                 evaluations[k].Add(state.Step, evaluation);
                 var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
                 var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, (trainedBefore + wall.Elapsed.TotalSeconds) / specs.Length, state.Step,
-                    device.ToString(), RunRecord.Commit(), path) { CpuSeconds = Runner.ProcessorSecondsSince(cpu) / specs.Length };
+                    device.ToString(), RunRecord.Commit(), path) 
+                {
+                    CpuSeconds = (processorBefore + Runner.ProcessorSecondsSince(cpu)) / specs.Length,
+                    ResumedAtStep = resumedAt,
+                    TimesCoverEveryProcess = true,
+                };
                 var options = ensemble.MemberOptions(k);
                 RunRecord.Write(path, result, JsonSerializer.SerializeToNode(options, options.GetType())?.AsObject(), profile, datasetSeeds[k], identities[k]);
                 results.Add(result);

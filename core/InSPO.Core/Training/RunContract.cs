@@ -50,9 +50,18 @@ public sealed record RunResult(
 {
     /// <summary>Processor seconds the run's process spent on it (a group's divided by its members): unlike wall time it
     /// does not grow while the process waits for a core or is suspended, so runs timed on a busy machine stay
-    /// comparable. The last process only: a resumed run's leaves out the processes before it (checkpoints do not hold
-    /// processor time). Null in records written before it existed.</summary>
+    /// comparable. A resumed run's include the training of the processes before it (its checkpoint's). Null where
+    /// unknown: records written before it existed, and runs resumed from a checkpoint that did not hold it.</summary>
     public double? CpuSeconds { get; init; }
+
+    /// <summary>The step this run's last process resumed training at (from its checkpoint); null when one process
+    /// trained it from the start. Records from before 2026-12-02 lack it; their times of a resumed run cover the
+    /// last process only.</summary>
+    public long? ResumedAtStep { get; init; }
+
+    /// <summary>True when the record says its times cover every process that trained the run (it has the
+    /// <c>resumed_at_step</c> field, null or not): what Table 7 compares.</summary>
+    public bool TimesCoverEveryProcess { get; init; }
 
     /// <summary>True when the runner found the cell finished and returned its stored record without training.</summary>
     public bool Reused { get; init; }

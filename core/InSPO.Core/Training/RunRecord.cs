@@ -39,6 +39,7 @@ public static class RunRecord
             ["final_policy"] = policy,
             ["wall_seconds"] = result.WallSeconds,
             ["cpu_seconds"] = result.CpuSeconds,
+            ["resumed_at_step"] = result.ResumedAtStep,
             ["steps"] = result.Steps,
             ["commit"] = result.Commit,
             ["finished_utc"] = DateTime.UtcNow.ToString("O"),
@@ -89,6 +90,8 @@ public static class RunRecord
             root["device"]!.GetValue<string>(), root["commit"]?.GetValue<string>(), path)
         {
             CpuSeconds = root["cpu_seconds"]?.GetValue<double>(),
+            ResumedAtStep = root["resumed_at_step"]?.GetValue<long>(),
+            TimesCoverEveryProcess = root.ContainsKey("resumed_at_step"),
         };
     }
 

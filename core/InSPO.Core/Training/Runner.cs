@@ -189,8 +189,8 @@ public static class Runner
             // Said in the run's output (a group's log under Slurm), so a resubmitted task shows it continued.
             Console.Error.WriteLine($"runner: resumed from {checkpointPath} at step {state.Step}");
         }
-        // The processes before a resume count too: their training seconds are in the checkpoint.
-        double trainedBefore = state.TrainingSeconds;
+        // The processes before a resume count too: their training seconds, wall and processor, are in the checkpoint.
+        var (trainedBefore, processorBefore, resumedAt) = (state.TrainingSeconds, state.ProcessorSeconds, state.Step > 0 ? state.Step : (long?)null);
 
         Directory.CreateDirectory(dir);
         var tb = control.TensorBoard ? utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb")) : null;
@@ -215,7 +215,9 @@ public static class Runner
         var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, trainedBefore + wall.Elapsed.TotalSeconds, state.Step,
             device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName))
         {
-            CpuSeconds = ProcessorSecondsSince(cpu),
+            CpuSeconds = processorBefore + ProcessorSecondsSince(cpu),
+            ResumedAtStep = resumedAt,
+            TimesCoverEveryProcess = true,
         };
         RunRecord.Write(result.RecordPath, result, cell.Options, profile, cell.DatasetSeed, cell.DatasetIdentity);
         return result;

@@ -34,7 +34,7 @@ public sealed class TrainingDivergedException : Exception
 }
 
 /// <summary>The mutable part of a run that a checkpoint saves besides the learner: the step counter, the
-/// sampling generator (one per member of a seed ensemble) and the training time spent so far.</summary>
+/// sampling generator (one per member of a seed ensemble) and the training time spent so far, wall and processor.</summary>
 public sealed class TrainerState
 {
     public TrainerState(Generator generator) => Generators = [generator];
@@ -46,6 +46,9 @@ public sealed class TrainerState
         : throw new InvalidOperationException($"a state of {Generators.Count} members has a generator per member (Generators)");
     public IReadOnlyList<Generator> Generators { get; }
     public double TrainingSeconds { get; set; }
+    /// <summary>Processor seconds the training loop's processes spent so far (a group's: all members together); null
+    /// when unknown — the run was resumed from a checkpoint of a build that did not save them.</summary>
+    public double? ProcessorSeconds { get; set; } = 0;
 }
 
 /// <summary>Optional plumbing of one training loop.</summary>
@@ -85,14 +88,22 @@ public static class Trainer
     {
         hooks ??= new TrainerHooks();
         var clock = Stopwatch.StartNew();
+        var processorAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         long startStep = state.Step;
         double startSeconds = state.TrainingSeconds;
+        double? startProcessorSeconds = state.ProcessorSeconds;
+        // What a checkpoint saves (and the end leaves) as the time spent so far.
+        void StampTimes()
+        {
+            state.TrainingSeconds = startSeconds + clock.Elapsed.TotalSeconds;
+            state.ProcessorSeconds = startProcessorSeconds + (Process.GetCurrentProcess().TotalProcessorTime - processorAtStart).TotalSeconds;
+        }
         long reportEvery = Math.Max(1, totalSteps / 200);
         while (state.Step < totalSteps)
         {
             if (hooks.StopAfter is { } stop && state.Step >= stop)
             {
-                state.TrainingSeconds = startSeconds + clock.Elapsed.TotalSeconds;
+                StampTimes();
                 hooks.Checkpoint?.Invoke(state);
                 return false;
             }
@@ -119,11 +130,11 @@ public static class Trainer
                 evaluate(state.Step);
             if (state.Step % hooks.CheckpointEvery == 0 && state.Step < totalSteps)
             {
-                state.TrainingSeconds = startSeconds + clock.Elapsed.TotalSeconds;
+                StampTimes();
                 hooks.Checkpoint?.Invoke(state);
             }
         }
-        state.TrainingSeconds = startSeconds + clock.Elapsed.TotalSeconds;
+        StampTimes();
         hooks.Checkpoint?.Invoke(state);
         return true;
     }

@@ -125,6 +125,23 @@ let tests =
             Expect.isFalse (Directory.Exists(Path.Combine(dir, "runs", "bridge"))) "no run folder"
         }
 
+        test "a run started outside the checkout records the commit of the code that ran it" {
+            // The queue scripts and Slurm jobs start `inspo` from other folders: the record must name the engine's commit,
+            // not the working directory's (here: no git repository at all).
+            let dir = TestPaths.scratchDir "cli-commit"
+            let code, _, err = TestPaths.runDotnet dir [ cliDll; "train"; "--env"; "xor"; "--dataset"; "a"; "--algo"; "bc"; "--profile"; "smoke"; "--seeds"; "0"; "--out"; Path.Combine(dir, "runs") ]
+            Expect.equal code 0 (sprintf "trained (stderr: %s)" err)
+            let _, head, _ =
+                let psi = Diagnostics.ProcessStartInfo("git", $"-C \"{TestPaths.repoRoot}\" rev-parse HEAD", RedirectStandardOutput = true, UseShellExecute = false)
+                use p = match Diagnostics.Process.Start psi with null -> failwith "no git" | p -> p
+                let out = p.StandardOutput.ReadToEnd()
+                p.WaitForExit(); p.ExitCode, out.Trim(), ""
+            let record = Directory.GetFiles(Path.Combine(dir, "runs"), "record.json", SearchOption.AllDirectories) |> Array.exactlyOne
+            let commit = JsonDocument.Parse(File.ReadAllText record).RootElement.GetProperty("commit")
+            Expect.equal commit.ValueKind JsonValueKind.String (sprintf "a commit is recorded (%s)" record)
+            Expect.stringStarts (commit.GetString()) head "this checkout's HEAD (with +dirty when its files changed)"
+        }
+
         test "solve says when the policy is a QRE other than the optimum and names the optimal joint action (climbing game)" {
             let path = Path.Combine(TestPaths.scratchDir "cli", "climbing.json")
             File.WriteAllText(path, """{ "name": "climbing", "agents": ["row","column"], "actions": ["a","b","c"],

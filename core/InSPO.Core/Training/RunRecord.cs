@@ -98,16 +98,19 @@ public static class RunRecord
     static string? _commit;
     static bool _commitRead;
 
-    /// <summary>The git commit of the working directory (with "+dirty" when it has changes), or null without git.</summary>
+    /// <summary>The git commit of the checkout this engine was built in (with "+dirty" when its tracked files have
+    /// changed), or null outside git. Asked where the engine's assembly lies, not in the working directory: a run
+    /// started from another folder (a queue's, a Slurm job's) still names the code that ran it.</summary>
     public static string? Commit()
     {
         if (_commitRead) return _commit;
         _commitRead = true;
         try
         {
+            var built = Path.GetDirectoryName(typeof(RunRecord).Assembly.Location) is { Length: > 0 } d ? d : AppContext.BaseDirectory;
             string? Git(string args)
             {
-                var psi = new ProcessStartInfo("git", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                var psi = new ProcessStartInfo("git", $"-C \"{built}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
                 using var p = Process.Start(psi)!;
                 var output = p.StandardOutput.ReadToEnd().Trim();
                 p.WaitForExit(5000);

@@ -204,6 +204,8 @@ let tests =
             Expect.equal (records ()) 60 "fixed and semi-greedy × 5 seeds more"
             let out7 = run "table7_time"
             Expect.stringContains out7 "InSPO / CFCQL" "the time ratio"
+            Expect.stringContains out7 " 5 / 5 |" "every seed's times count (records of this build name their resume step)"
+            Expect.stringContains out7 "Left out: 0 older records" "none left out"
             Expect.equal (records ()) 60 "Table 7 reuses Table 4's cells"
             // what Table 4's InSPO group does, against its data (the group checkpoint of `inspo train --seeds 0-4`)
             let profileOut =

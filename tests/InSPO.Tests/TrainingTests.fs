@@ -135,6 +135,37 @@ let tests =
             Expect.equal record.ResumedAtStep (Nullable 25L) "the resume step is recorded"
         }
 
+        test "a checkpoint of another algorithm, a group's, a foreign or a cut-short file is refused, naming the file and the fault" {
+            let s = spec "mne" "imbalanced" "cfcql" 4 (TestPaths.scratchDir "bad-checkpoint") []
+            TestPaths.catchException<RunInterruptedException> (fun () ->
+                Runner.Run(s, RunControl(ProfileOverride = tiny, StopAfter = Nullable 25L)) |> ignore) |> ignore
+            let good = File.ReadAllBytes(Path.Combine(Runner.RunDirectory s, "checkpoint.bin"))
+            let refusal (algo: string) (bytes: byte[]) =
+                let t = spec "mne" "imbalanced" algo 4 (TestPaths.scratchDir "bad-checkpoint-resume") []
+                let path = Path.Combine(Runner.RunDirectory t, "checkpoint.bin")
+                Directory.CreateDirectory(Path.GetDirectoryName path) |> ignore
+                File.WriteAllBytes(path, bytes)
+                let e = TestPaths.catchException<InvalidDataException> (fun () -> Runner.Run(t, RunControl(ProfileOverride = tiny, Resume = true)) |> ignore)
+                Expect.stringContains e.Message path "the message names the file"
+                e.Message
+            Expect.stringContains (refusal "bc" good) "written by 'cfcql', cannot resume 'bc'" "another algorithm's"
+            // The same bytes under a group's magic: the header says so before anything else is read.
+            let asGroup =
+                use input = new BinaryReader(new MemoryStream(good))
+                input.ReadString() |> ignore
+                use output = new MemoryStream()
+                use w = new BinaryWriter(output)
+                w.Write "INSPO-GROUP-CHECKPOINT-2"; w.Write(good[int input.BaseStream.Position ..]); w.Flush()
+                output.ToArray()
+            Expect.stringContains (refusal "cfcql" asGroup) "a group's checkpoint, not a single run's" "a group's"
+            Expect.stringContains (refusal "cfcql" "not a checkpoint at all"B) "not an InSPO checkpoint" "a foreign file"
+            Expect.stringContains (refusal "cfcql" good[.. good.Length / 2]) "cut short" "a truncated file"
+            let foreign = Path.Combine(TestPaths.scratchDir "bad-checkpoint-progress", "checkpoint.bin")
+            File.WriteAllBytes(foreign, "not a checkpoint at all"B)
+            let e = TestPaths.catchException<InvalidDataException> (fun () -> Checkpoint.ReadProgress foreign |> ignore)
+            Expect.stringContains e.Message "not an InSPO checkpoint" "reading the progress alone refuses it too"
+        }
+
         test "a learning curve leaves the run unchanged, and a resumed run rebuilds the same curve" {
             let every = Nullable 10L
             let steps (c: IReadOnlyList<struct (int64 * IReadOnlyDictionary<string, float>)>) = [ for struct (s, _) in c -> s ]

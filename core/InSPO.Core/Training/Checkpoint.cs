@@ -33,12 +33,30 @@ public static class Checkpoint
     /// version 1 file), spent to it, without loading it.</summary>
     public static (long Step, double Seconds, double? ProcessorSeconds) ReadProgress(string path)
     {
+        var header = Reading(path, reader => ReadHeader(reader, path));
+        return (header.Step, header.Seconds, header.ProcessorSeconds);
+    }
+
+    /// <summary>Runs <paramref name="read"/> on the file; a truncated or foreign file runs out before its fields do,
+    /// so an end of stream is reported naming the file, not only as "end of stream".</summary>
+    static T Reading<T>(string path, Func<BinaryReader, T> read)
+    {
         using var reader = new BinaryReader(File.OpenRead(path));
+        try { return read(reader); }
+        catch (EndOfStreamException) { throw new InvalidDataException($"checkpoint {path}: cut short or not an InSPO checkpoint (it ends before its contents)"); }
+    }
+
+    /// <summary>The fields every checkpoint starts with, before its generators, modules and optimisers.</summary>
+    readonly record struct Header(bool Group, string Algorithm, long Step, double Seconds, double? ProcessorSeconds);
+
+    static Header ReadHeader(BinaryReader reader, string path)
+    {
         var magic = reader.ReadString();
         if (magic is not (Magic or MagicV1 or GroupMagic or GroupMagicV1)) throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
-        reader.ReadString();
+        var algorithm = reader.ReadString();
         var (step, seconds) = (reader.ReadInt64(), reader.ReadDouble());
-        return (step, seconds, magic is Magic or GroupMagic ? Known(reader.ReadDouble()) : null);
+        double? processorSeconds = magic is Magic or GroupMagic ? Known(reader.ReadDouble()) : null;
+        return new Header(magic is GroupMagic or GroupMagicV1, algorithm, step, seconds, processorSeconds);
     }
 
     static double? Known(double processorSeconds) => double.IsFinite(processorSeconds) ? processorSeconds : null;
@@ -88,26 +106,15 @@ public static class Checkpoint
         File.Move(temp, path, overwrite: true);
     }
 
-    static void Read(string path, bool group, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators)
-    {
-        // A truncated or foreign file runs out before its fields do: say which file, not only "end of stream".
-        try { ReadFrom(path, group, learner, state, generators); }
-        catch (EndOfStreamException) { throw new InvalidDataException($"checkpoint {path}: cut short or not an InSPO checkpoint (it ends before its contents)"); }
-    }
+    static void Read(string path, bool group, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators) =>
+        Reading(path, reader => { ReadFrom(reader, path, group, learner, state, generators); return true; });
 
-    static void ReadFrom(string path, bool group, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators)
+    static void ReadFrom(BinaryReader reader, string path, bool group, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators)
     {
-        using var stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream);
         string Fail(string what) => throw new InvalidDataException($"checkpoint {path}: {what}");
-        var magic = reader.ReadString();
-        bool v2 = magic == (group ? GroupMagic : Magic);
-        if (!v2 && magic != (group ? GroupMagicV1 : MagicV1)) Fail(group ? "not a group checkpoint" : "not an InSPO checkpoint");
-        var algorithm = reader.ReadString();
-        if (algorithm != learner.Name) Fail($"written by '{algorithm}', cannot resume '{learner.Name}'");
-        long step = reader.ReadInt64();
-        double seconds = reader.ReadDouble();
-        double? processorSeconds = v2 ? reader.ReadDouble() : null;
+        var header = ReadHeader(reader, path);
+        if (header.Group != group) Fail(group ? "not a group checkpoint" : "a group's checkpoint, not a single run's");
+        if (header.Algorithm != learner.Name) Fail($"written by '{header.Algorithm}', cannot resume '{learner.Name}'");
         int count = group ? reader.ReadInt32() : 1;
         if (count != generators.Count) Fail($"{count} generators, the group has {generators.Count} members");
         foreach (var generator in generators)
@@ -132,8 +139,8 @@ public static class Checkpoint
             if (stored != name) Fail($"optimiser '{stored}' where '{name}' was expected");
             ((OptimizerHelper)optimizer).load_state_dict(reader);
         }
-        state.Step = step;
-        state.TrainingSeconds = seconds;
-        state.ProcessorSeconds = processorSeconds is { } p ? Known(p) : null;
+        state.Step = header.Step;
+        state.TrainingSeconds = header.Seconds;
+        state.ProcessorSeconds = header.ProcessorSeconds;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using InSPO.Algorithms;
 using InSPO.Data;
@@ -69,8 +68,7 @@ public static class GroupRunner
     {
         var specs = members.ToArray();
         var first = specs[0];
-        var wall = Stopwatch.StartNew();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = new RunClock();
         var (environment, profile, device) = Runner.Prepare(first, control);
 
         var datasetSeeds = specs.Select(s => Runner.DatasetSeed(s.Seed)).ToArray();
@@ -98,7 +96,7 @@ public static class GroupRunner
                 Console.Error.WriteLine($"group runner: resumed from {checkpointPath} at step {state.Step}");
             }
             // The processes before a resume count too: their training seconds are in the checkpoint (Runner.Run).
-            var (trainedBefore, processorBefore, resumedAt) = (state.TrainingSeconds, state.ProcessorSeconds, state.Step > 0 ? state.Step : (long?)null);
+            clock.CountFrom(state);
 
             foreach (var s in specs) Directory.CreateDirectory(Runner.RunDirectory(s));
             var boards = control.TensorBoard ? specs.Select(s => utils.tensorboard.SummaryWriter(Path.Combine(Runner.RunDirectory(s), "tb"))).ToArray() : null;
@@ -130,13 +128,8 @@ public static class GroupRunner
                 var evaluation = EvaluateMember(k);
                 evaluations[k].Add(state.Step, evaluation);
                 var path = Path.Combine(Runner.RunDirectory(specs[k]), RunRecord.FileName);
-                var result = new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, (trainedBefore + wall.Elapsed.TotalSeconds) / specs.Length, state.Step,
-                    device.ToString(), RunRecord.Commit(), path) 
-                {
-                    CpuSeconds = (processorBefore + Runner.ProcessorSecondsSince(cpu)) / specs.Length,
-                    ResumedAtStep = resumedAt,
-                    TimesCoverEveryProcess = true,
-                };
+                var result = clock.Stamp(new RunResult(specs[k], evaluation.Metrics, evaluation.FinalPolicy, clock.WallSeconds(specs.Length), state.Step,
+                    device.ToString(), RunRecord.Commit(), path), specs.Length);
                 var options = ensemble.MemberOptions(k);
                 RunRecord.Write(path, result, JsonSerializer.SerializeToNode(options, options.GetType())?.AsObject(), profile, datasetSeeds[k], identities[k]);
                 results.Add(result);

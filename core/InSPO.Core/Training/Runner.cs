@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -160,15 +159,11 @@ public static class Runner
         return (environment, profile, device);
     }
 
-    /// <summary>This process's processor seconds since <paramref name="start"/> (its TotalProcessorTime then).</summary>
-    internal static double ProcessorSecondsSince(TimeSpan start) => (Process.GetCurrentProcess().TotalProcessorTime - start).TotalSeconds;
-
     public static RunResult Run(RunSpec spec, RunControl control)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var finished = TryLoadFinished(spec);
-        var wall = Stopwatch.StartNew();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = new RunClock();
         using var cell = Cell.Build(spec, control);
         if (finished is not null)
         {
@@ -190,7 +185,7 @@ public static class Runner
             Console.Error.WriteLine($"runner: resumed from {checkpointPath} at step {state.Step}");
         }
         // The processes before a resume count too: their training seconds, wall and processor, are in the checkpoint.
-        var (trainedBefore, processorBefore, resumedAt) = (state.TrainingSeconds, state.ProcessorSeconds, state.Step > 0 ? state.Step : (long?)null);
+        clock.CountFrom(state);
 
         Directory.CreateDirectory(dir);
         var tb = control.TensorBoard ? utils.tensorboard.SummaryWriter(Path.Combine(dir, "tb")) : null;
@@ -212,13 +207,8 @@ public static class Runner
 
         var evaluation = environment.Evaluate(learner, profile.EvalEpisodes, evalSeed, device);
         evaluations.Add(state.Step, evaluation);
-        var result = new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, trainedBefore + wall.Elapsed.TotalSeconds, state.Step,
-            device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName))
-        {
-            CpuSeconds = processorBefore + ProcessorSecondsSince(cpu),
-            ResumedAtStep = resumedAt,
-            TimesCoverEveryProcess = true,
-        };
+        var result = clock.Stamp(new RunResult(spec, evaluation.Metrics, evaluation.FinalPolicy, clock.WallSeconds(), state.Step,
+            device.ToString(), RunRecord.Commit(), Path.Combine(dir, RunRecord.FileName)));
         RunRecord.Write(result.RecordPath, result, cell.Options, profile, cell.DatasetSeed, cell.DatasetIdentity);
         return result;
     }

@@ -19,13 +19,15 @@ public static class TorchRuntime
     public static string? NativeLibraryPath { get; private set; }
 
     /// <summary>Idempotent. Weakens the GLIBCXX_3.4.32 need if the system lacks it and the build did
-    /// not already (e.g. a package cache restored by another tool), then loads the native libraries.</summary>
+    /// not already (e.g. a package cache restored by another tool), then loads the native libraries and tells the
+    /// allocator to keep freed memory (<see cref="NativeHeap"/>).</summary>
     public static void Initialize()
     {
         lock (Gate)
         {
             if (_initialized) return;
             if (OperatingSystem.IsLinux()) LoadLinuxNativeLibraries();
+            NativeHeap.KeepFreedMemory();
             _initialized = true;
         }
     }

@@ -142,6 +142,25 @@ let tests =
             Expect.stringStarts (commit.GetString()) head "this checkout's HEAD (with +dirty when its files changed)"
         }
 
+        test "a run started in a deleted folder says so in one line instead of libtorch's fatal error" {
+            // A queue script whose build folder was swapped away starts its next run from a deleted working directory;
+            // libtorch's MKL then ends the process with "Cannot load …libtorch_cpu.so" and nothing else.
+            let dir = TestPaths.scratchDir "cli-gone"
+            let gone = Path.Combine(dir, "gone")
+            Directory.CreateDirectory gone |> ignore
+            let psi = Diagnostics.ProcessStartInfo("bash", RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+            for a in [ "-c"; "cd \"$1\" && rmdir \"$1\" && shift && exec dotnet \"$@\""; "bash"; gone; cliDll; "train"; "--env"; "xor"; "--dataset"; "a"
+                       "--algo"; "bc"; "--profile"; "smoke"; "--seeds"; "0"; "--out"; Path.Combine(dir, "runs") ] do psi.ArgumentList.Add a
+            use p = match Diagnostics.Process.Start psi with null -> failwith "no bash" | p -> p
+            let out = p.StandardOutput.ReadToEndAsync()
+            let err = p.StandardError.ReadToEnd()
+            p.WaitForExit()
+            Expect.notEqual p.ExitCode 0 "the run fails"
+            Expect.stringContains err "the working directory" (sprintf "names the cause (stderr: %s; stdout: %s)" err out.Result)
+            Expect.stringContains err "no longer exists" "and what is wrong with it"
+            Expect.isFalse (err.Contains "oneMKL FATAL") "before libtorch's own error"
+        }
+
         test "solve says when the policy is a QRE other than the optimum and names the optimal joint action (climbing game)" {
             let path = Path.Combine(TestPaths.scratchDir "cli", "climbing.json")
             File.WriteAllText(path, """{ "name": "climbing", "agents": ["row","column"], "actions": ["a","b","c"],

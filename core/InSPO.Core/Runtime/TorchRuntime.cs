@@ -26,7 +26,11 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_initialized) return;
-            if (OperatingSystem.IsLinux()) LoadLinuxNativeLibraries();
+            if (OperatingSystem.IsLinux())
+            {
+                RequireWorkingDirectory();
+                LoadLinuxNativeLibraries();
+            }
             NativeHeap.KeepFreedMemory();
             _initialized = true;
         }
@@ -77,6 +81,19 @@ public static class TorchRuntime
         optimizer.step();
         float after = torch.nn.functional.mse_loss(net.forward(x), y).item<float>();
         return (before, after);
+    }
+
+    /// <summary>libtorch's bundled MKL ends the process while loading ("Intel oneMKL FATAL ERROR: Cannot load
+    /// …libtorch_cpu.so") when the working directory was deleted after the process started in it (a queue script
+    /// whose build folder was replaced): say so first, in a line a user can act on.</summary>
+    static void RequireWorkingDirectory()
+    {
+        string? cwd;
+        try { cwd = Directory.GetCurrentDirectory(); }
+        catch (IOException) { cwd = null; }
+        if (cwd is null || !Directory.Exists(cwd))
+            throw new DirectoryNotFoundException(
+                $"the working directory {(cwd is null ? "" : cwd + " ")}no longer exists (deleted or replaced after this process started in it); libtorch cannot load from there: change to an existing folder and run again");
     }
 
     static void LoadLinuxNativeLibraries()

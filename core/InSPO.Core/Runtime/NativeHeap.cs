@@ -6,8 +6,8 @@ namespace InSPO.Runtime;
 /// Keeps freed native memory in the process for the next tensor. glibc's malloc serves large blocks with mmap and
 /// gives them back to the system on free, and trims the heap's top likewise; libtorch's CPU tensors are malloc'd, so a
 /// training step that frees and reallocates its activations (a GRU unrolled over 150 steps of 960 rows: hundreds of
-/// MB a step) faults every page in again, zero-filled by the kernel (a profile of that step: a sixth of its samples in
-/// the kernel's page-fault path). Measured on SMAC-lite 6h_vs_8z mixed, one step of a five-member recurrent BC
+/// MB a step) faults pages in again, zero-filled by the kernel (a profile of such steps: a sixth of its samples in the
+/// kernel's page-fault path; which blocks the settings below keep is not pinned down — the step times are the evidence). Measured on SMAC-lite 6h_vs_8z mixed, one step of a five-member recurrent BC
 /// ensemble, one thread, nothing else running: 2.08–2.10 s with glibc's defaults, 1.54–1.55 s with this (1.2–1.4 s
 /// with the same settings as environment variables, which also cover the allocations before this runs). The process
 /// keeps its peak; the numbers it computes are unchanged (allocation only).

@@ -208,4 +208,19 @@ let tests =
             Expect.stringContains out "device: cpu" "device"
             Expect.stringContains out "one training step" "step"
         }
+
+        test "the engine keeps freed native memory on glibc, and leaves the allocator alone when the user set it" {
+            if not (OperatingSystem.IsLinux()) then skiptest "glibc's mallopt: Linux only"
+            // the test host's own malloc variables must not reach the child: it is the case under test
+            let inherited =
+                [ for k in Environment.GetEnvironmentVariables().Keys |> Seq.cast<string> do
+                      if k.StartsWith "MALLOC_" || k = "GLIBC_TUNABLES" || k = "INSPO_NATIVE_HEAP" then k, (null: string) ]
+            let heapLine environment =
+                let code, out, err = TestPaths.runDotnetWith (inherited @ environment) TestPaths.repoRoot [ cliDll; "runtime"; "--device"; "cpu" ]
+                Expect.equal code 0 err
+                out.Split('\n') |> Array.find (fun l -> l.StartsWith "native heap: ")
+            Expect.stringContains (heapLine []) "keeps freed memory" "kept by default"
+            Expect.stringContains (heapLine [ "INSPO_NATIVE_HEAP", "default" ]) "as the user set it" "INSPO_NATIVE_HEAP=default"
+            Expect.stringContains (heapLine [ "MALLOC_TRIM_THRESHOLD_", "131072" ]) "as the user set it" "glibc's own variable"
+        }
     ]

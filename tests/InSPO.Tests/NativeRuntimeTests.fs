@@ -28,16 +28,6 @@ let tests =
                 if not systemHasIt then Expect.isTrue need.IsWeak (sprintf "%s is weak in %s" glibcxx lib)
         }
 
-        test "the engine tells glibc's malloc to keep freed memory unless the user set its variables" {
-            TorchRuntime.Initialize()
-            let userChose =
-                Environment.GetEnvironmentVariable "INSPO_NATIVE_HEAP" = "default"
-                || (Environment.GetEnvironmentVariables().Keys |> Seq.cast<string> |> Seq.exists (fun k -> k.StartsWith "MALLOC_" && k.EndsWith "_"))
-                || (match Environment.GetEnvironmentVariable "GLIBC_TUNABLES" with null -> false | t -> t.Contains "glibc.malloc.")
-            let glibc = OperatingSystem.IsLinux() && (let ok, h = Runtime.InteropServices.NativeLibrary.TryLoad "libc.so.6" in ok && fst (Runtime.InteropServices.NativeLibrary.TryGetExport(h, "mallopt")))
-            Expect.equal NativeHeap.KeepsFreedMemory (glibc && not userChose) "kept on glibc (mallopt accepted both settings), left alone elsewhere or when the user chose"
-        }
-
         test "an unknown device name is refused with a message naming it" {
             let e = TestPaths.catchException<System.ArgumentException> (fun () -> TorchRuntime.ResolveDevice "tpu" |> ignore)
             Expect.stringContains e.Message "device 'tpu': unknown device" "message"

@@ -38,7 +38,10 @@ let runDotnetWith (environment: (string * string) list) (workingDirectory: strin
         System.Diagnostics.ProcessStartInfo(
             "dotnet", RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory)
     for a in args do psi.ArgumentList.Add a
-    for k, v in environment do psi.Environment.[k] <- v
+    for k, v in environment do
+        match v with
+        | null -> psi.Environment.Remove k |> ignore   // null: the child does not inherit k
+        | v -> psi.Environment.[k] <- v
     use p = match System.Diagnostics.Process.Start psi with null -> failwith "could not start dotnet" | p -> p
     let out = p.StandardOutput.ReadToEndAsync()
     let err = p.StandardError.ReadToEnd()

@@ -7,10 +7,11 @@ namespace InSPO.Runtime;
 /// gives them back to the system on free, and trims the heap's top likewise; libtorch's CPU tensors are malloc'd, so a
 /// training step that frees and reallocates its activations (a GRU unrolled over 150 steps of 960 rows: hundreds of
 /// MB a step) faults pages in again, zero-filled by the kernel (a profile of such steps: a sixth of its samples in the
-/// kernel's page-fault path; which blocks the settings below keep is not pinned down — the step times are the evidence). Measured on SMAC-lite 6h_vs_8z mixed, one step of a five-member recurrent BC
-/// ensemble, one thread, nothing else running: 2.08–2.10 s with glibc's defaults, 1.54–1.55 s with this (1.2–1.4 s
-/// with the same settings as environment variables, which also cover the allocations before this runs). The process
-/// keeps its peak; the numbers it computes are unchanged (allocation only).
+/// kernel's page-fault path; which blocks the settings below keep is not pinned down — the step times are the
+/// evidence). Measured on SMAC-lite 6h_vs_8z mixed, one step of a five-member recurrent BC ensemble, one thread,
+/// nothing else running: 2.08–2.10 s with glibc's defaults, 1.54–1.55 s with this (1.2–1.4 s with the same settings
+/// as environment variables, which also cover the allocations before this runs). The process keeps its peak; the
+/// numbers it computes are unchanged (allocation only). <c>inspo runtime</c> says which setting a process got.
 /// </summary>
 public static class NativeHeap
 {
@@ -37,6 +38,13 @@ public static class NativeHeap
         KeepsFreedMemory = mallopt(MmapMax, 0) == 1 & mallopt(TrimThreshold, int.MaxValue) == 1;
         return KeepsFreedMemory;
     }
+
+    /// <summary>The allocator's setting in words, for <c>inspo runtime</c> (after <see cref="TorchRuntime.Initialize"/>).</summary>
+    public static string Describe() =>
+        KeepsFreedMemory ? "keeps freed memory (glibc malloc: no mmap, no trimming)"
+        : !OperatingSystem.IsLinux() ? "the system allocator's defaults (not Linux)"
+        : UserChose() ? "as the user set it (INSPO_NATIVE_HEAP=default, MALLOC_*_ or GLIBC_TUNABLES)"
+        : "the allocator's defaults (no glibc mallopt here)";
 
     static bool UserChose()
     {

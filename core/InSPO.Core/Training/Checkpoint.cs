@@ -46,6 +46,9 @@ public static class Checkpoint
         catch (EndOfStreamException) { throw new InvalidDataException($"checkpoint {path}: cut short or not an InSPO checkpoint (it ends before its contents)"); }
     }
 
+    /// <summary><see cref="Reading{T}"/> for a reader that only fills what it was given.</summary>
+    static void Reading(string path, Action<BinaryReader> read) => Reading<object?>(path, reader => { read(reader); return null; });
+
     /// <summary>The fields every checkpoint starts with, before its generators, modules and optimisers.</summary>
     readonly record struct Header(bool Group, string Algorithm, long Step, double Seconds, double? ProcessorSeconds);
 
@@ -107,7 +110,7 @@ public static class Checkpoint
     }
 
     static void Read(string path, bool group, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators) =>
-        Reading(path, reader => { ReadFrom(reader, path, group, learner, state, generators); return true; });
+        Reading(path, reader => ReadFrom(reader, path, group, learner, state, generators));
 
     static void ReadFrom(BinaryReader reader, string path, bool group, ICheckpointable learner, TrainerState state, IReadOnlyList<Generator> generators)
     {

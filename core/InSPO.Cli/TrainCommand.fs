@@ -64,7 +64,7 @@ let private runGroup (group: RunGroup) resume every =
     // a sweep's member is its value and seed
     let memberName (spec: RunSpec) =
         match group.Sweep with
-        | NonNull sweep -> sprintf "%s=%g seed %d" sweep.Name spec.Hyperparameters[sweep.Name] spec.Seed
+        | NonNull sweep -> sprintf "%s=%g seed %d" sweep.Name (nonNull spec.Hyperparameters).[sweep.Name] spec.Seed
         | Null -> sprintf "seed %d" spec.Seed
     let outcomes =
         ProgressBar.run label (fun bar ->

@@ -84,7 +84,11 @@ let experiment name env datasets algorithms =
 /// How a table names a dataset: a dataset folder by its last name (SMAC-lite tiers: "medium", "expert", …), a
 /// dataset the environment defines by its name. Paper values are looked up by this label.
 let datasetLabel (dataset: string) =
-    if dataset.Contains '/' || dataset.Contains '\\' then Path.GetFileName(dataset.TrimEnd('/', '\\')) else dataset
+    if dataset.Contains '/' || dataset.Contains '\\' then
+        match Path.GetFileName(dataset.TrimEnd('/', '\\')) with
+        | null -> dataset
+        | name -> name
+    else dataset
 
 /// One column of a table: an algorithm at one point of its grid.
 type Variant =

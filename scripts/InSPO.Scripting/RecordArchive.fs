@@ -16,19 +16,19 @@ let private runFolders (root: string) =
     if not (Directory.Exists root) then []
     else
         Directory.GetFiles(root, InSPO.Training.RunRecord.FileName, SearchOption.AllDirectories)
-        |> Array.map (fun f -> Path.GetRelativePath(root, Path.GetDirectoryName f).Replace('\\', '/'))
+        |> Array.map (fun f -> Path.GetRelativePath(root, nonNull (Path.GetDirectoryName f)).Replace('\\', '/'))
         |> Array.sort
         |> List.ofArray
 
 let private sameContent (a: string) (b: string) =
     File.Exists b && File.ReadAllBytes a = File.ReadAllBytes b
 
-/// Copies the records of the run folders under <c>runsRoot</c> whose relative path <c>include</c> accepts into
+/// Copies the records of the run folders under <c>runsRoot</c> whose relative path <c>accepts</c> takes into
 /// <c>archiveRoot</c>, at the same relative paths; a record there that differs is replaced (the runs folder's is the
 /// newer). Returns how many run folders were written.
-let archive (runsRoot: string) (archiveRoot: string) (include: string -> bool) =
+let archive (runsRoot: string) (archiveRoot: string) (accepts: string -> bool) =
     let mutable written = 0
-    for folder in runFolders runsRoot |> List.filter include do
+    for folder in runFolders runsRoot |> List.filter accepts do
         let source = Path.Combine(runsRoot, folder)
         let target = Path.Combine(archiveRoot, folder)
         let changed =

@@ -40,7 +40,7 @@ let ensureTiers (root: string) (runs: string) (profile: string) (wanted: string 
         start.Environment.["INSPO_RUNS"] <- runs
         start.Environment.["INSPO_PROFILE"] <- profile
         start.Environment.["INSPO_SMAC_MAPS"] <- String.Join(",", missing)
-        use p = Process.Start start
+        use p = match Process.Start start with null -> failwithf "could not start dotnet fsi %s" script | p -> p
         p.WaitForExit()
         if p.ExitCode <> 0 then failwithf "%s failed (exit %d) collecting %s" script p.ExitCode (String.Join(", ", missing))
     [ for map in wanted do

@@ -214,7 +214,7 @@ let tests =
             // the test host's own malloc variables must not reach the child: it is the case under test
             let inherited =
                 [ for k in Environment.GetEnvironmentVariables().Keys |> Seq.cast<string> do
-                      if k.StartsWith "MALLOC_" || k = "GLIBC_TUNABLES" || k = "INSPO_NATIVE_HEAP" then k, (null: string) ]
+                      if k.StartsWith "MALLOC_" || k = "GLIBC_TUNABLES" || k = "INSPO_NATIVE_HEAP" then k, (null: string | null) ]
             let heapLine environment =
                 let code, out, err = TestPaths.runDotnetWith (inherited @ environment) TestPaths.repoRoot [ cliDll; "runtime"; "--device"; "cpu" ]
                 Expect.equal code 0 err

@@ -323,5 +323,48 @@ let private recordTests =
         }
     ]
 
+let private comparisonTests =
+    testList "run comparison" [
+        test "two runs CSVs: per column both means, Welch's p, the largest same-seed difference; bad files refused by name" {
+            let dir = TestPaths.scratchDir "compare-runs"
+            let write name (lines: string list) =
+                let path = Path.Combine(dir, name)
+                File.WriteAllLines(path, "dataset,column,hyperparameters,seed,outcome,metric,steps,wall_s,steps_per_s,device" :: lines)
+                path
+            let a =
+                write "a.runs.csv"
+                    [ "mixed,InSPO,,0,ran,0.90,10,1.0,10.0,cpu"; "mixed,InSPO,,1,ran,0.92,10,1.0,10.0,cpu"; "mixed,InSPO,,2,ran,0.94,10,1.0,10.0,cpu"
+                      "mixed,BC,,0,ran,0.10,10,1.0,10.0,cpu"; "mixed,BC,,1,ran,0.12,10,1.0,10.0,cpu"; "mixed,BC,,2,ran,0.11,10,1.0,10.0,cpu"
+                      "mixed,\"OMAR (a, b)\",k=1,0,\"failed: NaN loss, step 3\",,,,,"
+                      "mixed,\"OMAR (a, b)\",k=1,1,ran,0.5,10,1.0,10.0,cpu" ]
+            let b =
+                write "b.runs.csv"
+                    [ "mixed,InSPO,,0,ran,0.91,10,1.0,10.0,cpu"; "mixed,InSPO,,1,ran,0.92,10,1.0,10.0,cpu"; "mixed,InSPO,,2,ran,0.93,10,1.0,10.0,cpu"
+                      "mixed,BC,,0,ran,0.50,10,1.0,10.0,cpu"; "mixed,BC,,1,ran,0.52,10,1.0,10.0,cpu"; "mixed,BC,,2,ran,0.51,10,1.0,10.0,cpu" ]
+            let rows = RunComparison.compare (RunComparison.readRunsCsv a) (RunComparison.readRunsCsv b)
+            Expect.equal (rows |> List.map (fun r -> r.Column)) [ "InSPO"; "BC"; "OMAR (a, b) (k=1)" ] "columns in A's order, quoted fields whole"
+            let inspo, bc, omar = rows.[0], rows.[1], rows.[2]
+            Expect.isFalse (inspo.Apart 0.05) "equal means are not apart"
+            Expect.floatClose Accuracy.high inspo.Test.P 1.0 "identical means: p = 1"
+            Expect.floatClose Accuracy.high (Option.get inspo.LargestSeedDifference) 0.01 "seeds 0 and 2 differ by 0.01"
+            Expect.isTrue (bc.Apart 0.05) "0.11 against 0.51 with spread 0.01"
+            Expect.isLessThan bc.Test.P 1e-4 "far apart"
+            Expect.equal omar.A [ 1, 0.5 ] "the failed seed has no value"
+            Expect.isEmpty omar.B "absent from B"
+            Expect.isFalse (omar.Apart 0.05) "one seed a side: no test"
+            let md = RunComparison.toMarkdown 0.05 "groups" "seed by seed" rows
+            Expect.stringContains md "0.920 ± 0.020 (n 3)" "A's mean ± std with n"
+            Expect.stringContains md "apart" "the BC row is marked"
+            let missing = Path.Combine(dir, "none.runs.csv")
+            let e = TestPaths.catchException<FileNotFoundException> (fun () -> RunComparison.readRunsCsv missing |> ignore)
+            Expect.stringContains e.Message missing "names the missing file"
+            let noMetric = Path.Combine(dir, "other.csv")
+            File.WriteAllLines(noMetric, [ "dataset,column,hyperparameters,seed"; "a,b,,0" ])
+            let e = TestPaths.catchException<InvalidDataException> (fun () -> RunComparison.readRunsCsv noMetric |> ignore)
+            Expect.stringContains e.Message "no 'metric' column" "names what the file lacks"
+            Expect.stringContains e.Message noMetric "and the file"
+        }
+    ]
+
 [<Tests>]
-let tests = testSequenced (testList "scripting" [ statsTests; tableTests; dslTests; sweepTests; plotTests; recordTests ])
+let tests = testSequenced (testList "scripting" [ statsTests; tableTests; dslTests; sweepTests; plotTests; recordTests; comparisonTests ])

@@ -33,7 +33,7 @@ let catchException<'E when 'E :> exn> (f: unit -> unit) : 'E =
     | Choice1Of2 () -> failwithf "expected %s, nothing was thrown" typeof<'E>.Name
 
 /// Runs `dotnet args…` in workingDirectory with extra environment variables; returns (exit code, stdout, stderr).
-let runDotnetWith (environment: (string * string) list) (workingDirectory: string) (args: string list) =
+let runDotnetWith (environment: (string * (string | null)) list) (workingDirectory: string) (args: string list) =
     let psi =
         System.Diagnostics.ProcessStartInfo(
             "dotnet", RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory)

@@ -22,7 +22,7 @@ namespace InSPO.Algorithms;
 /// for n = 1..N, agent iₙ's ρ (Eq. 23) uses NEW πʲ for the agents already updated this round (sequential) or OLD
 /// ones (`sequential off`); M rows are redrawn ∝ ρ from the batch's filled steps (importance resampling within the
 /// episode batch); the critic (Eq. 24; with `td_lambda`, its target is the TD(λ) return over the batch's episodes,
-/// <see cref="InspoObjectives.LambdaCriticTargets"/>) and the policy (Eq. 20) take those rows, the policy's log-probabilities
+/// <c>InspoObjectives.LambdaCriticTargets</c>) and the policy (Eq. 20) take those rows, the policy's log-probabilities
 /// gathered from an unroll with gradient; Polyak target; agent iₙ's NEW πⁱ is unrolled again. Then α (Eq. 25) on
 /// the mean KL over the filled steps.</item>
 /// </list>

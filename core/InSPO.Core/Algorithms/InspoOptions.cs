@@ -85,7 +85,7 @@ public sealed record InspoOptions
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool FeedForward { get; init; }
     /// <summary>SMAC-lite option `td_lambda`: λ of the critic's TD(λ) target over whole episodes
-    /// (<see cref="InspoObjectives.LambdaCriticTargets"/>); 0, SPEC 3's one-step Eq. 24, by default. A one-step target
+    /// (<c>InspoObjectives.LambdaCriticTargets</c>); 0, SPEC 3's one-step Eq. 24, by default. A one-step target
     /// behind a Polyak τ = 0.005 carries a reward back only a few steps over the quick budget, where a 2s3z battle is
     /// won some 50 steps after the opening that decides it (stop 18's note). Needs whole episodes: SMAC-lite only.
     /// Left out of a record when 0.</summary>

@@ -12,7 +12,7 @@ namespace InSPO.Algorithms;
 /// agent i's π, π̄, Q, Q̄ of the S members are one <see cref="EnsembleMlp"/> each; each member draws its own batch;
 /// agent after agent, as the single run, the critic and then the actor take one Adam step on the sum over members of
 /// each member's losses (means over its own batch), with each member's gradient clipped on its own norm
-/// (<see cref="EnsembleLinear.ClipGradNorm"/>); targets are averaged for every member at once.
+/// (<see cref="EnsembleLinear.ClipGradNorm(IEnumerable{Tensor}, int, double)"/>); targets are averaged for every member at once.
 /// </summary>
 public sealed class OmarEnsemble : EnsembleLearner
 {

@@ -13,7 +13,7 @@ namespace InSPO.Algorithms;
 /// and Bridge), or one for all agents where they are shared (SMAC-lite: one MLP on [oⁱ, id], the id appended by the
 /// single network's own code); the mixers are <see cref="EnsembleOmigaMixer"/>s. Each member draws its own batch,
 /// each loss is a mean over the member's own batch and the sum over members is minimised, so Adam (elementwise) moves
-/// each member as its own would. Per member: the gradient clip (<see cref="EnsembleLinear.ClipGradNorm"/>) and the
+/// each member as its own would. Per member: the gradient clip (<see cref="EnsembleLinear.ClipGradNorm(IEnumerable{Tensor}, int, double)"/>) and the
 /// V loss's stabiliser m (the maximum of zᵢ over its own batch). Targets are averaged for every member at once, as
 /// every member averages at every step.
 /// </summary>

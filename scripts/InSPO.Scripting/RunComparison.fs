@@ -1,0 +1,112 @@
+/// Two runs of one table side by side — a seed ensemble's table against the seed-by-seed one, or one machine's
+/// against another's: the `<name>.runs.csv` every table script writes (`Experiment.runsCsv`) read back, and per
+/// dataset and column the two means over seeds, the two-sided Welch test between them and, where both sides ran the
+/// same seed, the largest difference of a seed's value.
+module InSPO.Scripting.RunComparison
+
+open System
+open System.Globalization
+open System.IO
+
+/// One line of a runs CSV: a cell and its metric (None for a failed or not-run cell).
+type RunLine =
+    { Dataset: string
+      Column: string
+      Hyperparameters: string
+      Seed: int
+      Metric: float option }
+
+/// The fields of one CSV line ("…" quotes a field holding commas; "" inside quotes is a quote), as
+/// `Experiment.runsCsv` escapes them.
+let csvFields (line: string) =
+    let fields = ResizeArray<string>()
+    let field = Text.StringBuilder()
+    let mutable quoted = false
+    let mutable i = 0
+    while i < line.Length do
+        match line.[i] with
+        | '"' when quoted && i + 1 < line.Length && line.[i + 1] = '"' -> field.Append '"' |> ignore; i <- i + 1
+        | '"' -> quoted <- not quoted
+        | ',' when not quoted -> fields.Add(field.ToString()); field.Clear() |> ignore
+        | c -> field.Append c |> ignore
+        i <- i + 1
+    fields.Add(field.ToString())
+    List.ofSeq fields
+
+/// The lines of a `<name>.runs.csv`. A missing file, or one without the columns a table script writes, is refused
+/// naming the file and what it lacks.
+let readRunsCsv (path: string) : RunLine list =
+    if not (File.Exists path) then
+        raise (FileNotFoundException(sprintf "%s: no such runs file (a table script writes <reports>/<name>.runs.csv)" path, path))
+    match File.ReadAllLines path |> Array.filter (fun l -> l.Trim() <> "") |> List.ofArray with
+    | [] -> raise (InvalidDataException(sprintf "%s: empty, not a runs CSV" path))
+    | header :: lines ->
+        let names = csvFields header
+        let column name =
+            match List.tryFindIndex ((=) name) names with
+            | Some i -> i
+            | None -> raise (InvalidDataException(sprintf "%s: no '%s' column (header: %s), not a runs CSV" path name header))
+        let dataset, variant, hyper, seed, metric = column "dataset", column "column", column "hyperparameters", column "seed", column "metric"
+        lines
+        |> List.mapi (fun n line ->
+            let f = csvFields line |> Array.ofList
+            if f.Length <> names.Length then
+                raise (InvalidDataException(sprintf "%s line %d: %d fields, the header has %d" path (n + 2) f.Length names.Length))
+            { Dataset = f.[dataset]
+              Column = f.[variant]
+              Hyperparameters = f.[hyper]
+              Seed = int f.[seed]
+              Metric =
+                match Double.TryParse(f.[metric], NumberStyles.Float, CultureInfo.InvariantCulture) with
+                | true, x -> Some x
+                | _ -> None })
+
+/// One dataset and column of the two tables: each side's (seed, value) for the cells that have a metric.
+type ColumnComparison =
+    { Dataset: string
+      Column: string
+      A: (int * float) list
+      B: (int * float) list }
+    member c.Test = Stats.welch (List.map snd c.A) (List.map snd c.B)
+    /// The largest |A − B| over the seeds both sides ran; None when they share none.
+    member c.LargestSeedDifference =
+        let b = Map.ofList c.B
+        match c.A |> List.choose (fun (s, x) -> Map.tryFind s b |> Option.map (fun y -> abs (x - y))) with
+        | [] -> None
+        | ds -> Some(List.max ds)
+    /// True when the Welch test rejects equal means at level alpha (an undefined test — fewer than 2 seeds a side —
+    /// rejects nothing).
+    member c.Apart alpha = Stats.significantlyDifferent alpha (List.map snd c.A) (List.map snd c.B)
+
+/// Every dataset and column of either table (a column is its label and hyperparameters), in A's order, then B's
+/// extras.
+let compare (a: RunLine list) (b: RunLine list) =
+    let key (l: RunLine) = l.Dataset, l.Column, l.Hyperparameters
+    let values lines k = lines |> List.filter (fun l -> key l = k) |> List.choose (fun l -> l.Metric |> Option.map (fun x -> l.Seed, x))
+    (a @ b)
+    |> List.map key
+    |> List.distinct
+    |> List.map (fun ((dataset, column, hyper) as k) ->
+        { Dataset = dataset
+          Column = (if hyper = "" then column else sprintf "%s (%s)" column hyper)
+          A = values a k
+          B = values b k })
+
+/// A Markdown table of the comparison: per row both means ± std with their seed counts, Welch's p, the largest
+/// same-seed difference, and "apart" where the test rejects at alpha.
+let toMarkdown alpha (labelA: string) (labelB: string) (rows: ColumnComparison list) =
+    let meanStd (xs: (int * float) list) =
+        match List.map snd xs with
+        | [] -> "—"
+        | vs -> sprintf "%.3f ± %.3f (n %d)" (Stats.mean vs) (Stats.std vs) vs.Length
+    let header = [ "dataset"; "column"; labelA; labelB; "Welch p"; "max |Δ| same seed"; sprintf "apart at %g %%" (alpha * 100.0) ]
+    let line (c: ColumnComparison) =
+        let p = c.Test.P
+        [ c.Dataset
+          c.Column
+          meanStd c.A
+          meanStd c.B
+          (if Double.IsNaN p then "—" else sprintf "%.3f" p)
+          (match c.LargestSeedDifference with Some d -> sprintf "%.3g" d | None -> "—")
+          (if c.Apart alpha then "apart" else "") ]
+    Tables.markdown header (List.map line rows)

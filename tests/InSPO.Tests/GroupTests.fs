@@ -97,7 +97,7 @@ let tests =
                 Expect.equal (File.Exists group.CheckpointPath) ensemble (sprintf "%s: %s" algo (if ensemble then "one ensemble" else "one after another"))
                 for struct (spec, r, e) in members do
                     Expect.isNull e "no error"
-                    let value = spec.Hyperparameters[name]
+                    let value = (nonNull spec.Hyperparameters).[name]
                     let alone = single algo [ name, value; "gamma", 0.9 ] spec.Seed
                     let r = nonNull r
                     let cell = sprintf "%s %s=%g seed %d" algo name value spec.Seed
@@ -185,7 +185,7 @@ let tests =
             for algo in [ "inspo"; "cfcql" ] do
                 let control = RunControl(EvaluateEvery = Nullable 10L)
                 let members = GroupRunner.Run(RunGroup(specOf "mne" "imbalanced" algo 0 (TestPaths.scratchDir "ensemble-curves"), [ 0; 1 ]), control)
-                let curveOf (r: RunResult) = LearningCurve.Read(Path.Combine(Path.GetDirectoryName r.RecordPath, LearningCurve.FileName))
+                let curveOf (r: RunResult) = LearningCurve.Read(Path.Combine(nonNull (Path.GetDirectoryName r.RecordPath), LearningCurve.FileName))
                 for struct (s, r, e) in members do
                     Expect.isNull e "no error"
                     let single = Runner.Run(specOf "mne" "imbalanced" algo s.Seed (TestPaths.scratchDir "ensemble-curves-single"), control)
@@ -196,7 +196,7 @@ let tests =
                     for struct (step, m), struct (_, a) in Seq.zip inGroup alone do
                         Expect.floatClose { absolute = 1e-3; relative = 0.0 } m.["return"] a.["return"] (sprintf "%s: return at step %d" cell step)
             // killed at step 30 (InSPO: in its rounds, semi-greedy order; AlberDICE: its absorbing-state data rebuilt), then resumed: the same records as the uninterrupted group
-            for algo, hyper in [ "bc", null; "inspo", readOnlyDict [ "order", 2.0 ]; "alberdice", null ] do
+            for algo, hyper in [ "bc", null; "inspo", withNull (readOnlyDict [ "order", 2.0 ]); "alberdice", null ] do
                 let spec seed root = RunSpec("xor", "b", algo, seed, "smoke", "cpu", hyper, root)
                 let killed = RunGroup(spec 0 (TestPaths.scratchDir "ensemble-killed"), [ 0; 1; 2 ])
                 Expect.throwsT<RunInterruptedException> (fun () -> GroupRunner.Run(killed, RunControl(StopAfter = 30L)) |> ignore) "stopped"

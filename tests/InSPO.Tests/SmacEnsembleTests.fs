@@ -122,14 +122,14 @@ let tests =
             let expected =
                 [ for r in 0 .. 5 ->
                     let pa = new Modules.Parameter(torch.zeros(4L))
-                    pa.grad <- a.grad[int64 r].clone()
-                    let parts = if r >= 3 then (let pb = new Modules.Parameter(torch.zeros(2L)) in pb.grad <- b.grad[int64 (r - 3)].clone(); [ pa; pb ]) else [ pa ]
+                    pa.grad <- (nonNull a.grad).[int64 r].clone()
+                    let parts = if r >= 3 then (let pb = new Modules.Parameter(torch.zeros(2L)) in pb.grad <- (nonNull b.grad).[int64 (r - 3)].clone(); [ pa; pb ]) else [ pa ]
                     torch.nn.utils.clip_grad_norm_(parts, 1.0) |> ignore
-                    parts |> List.map (fun p -> p.grad.clone()) ]
+                    parts |> List.map (fun p -> (nonNull p.grad).clone()) ]
             EnsembleLinear.ClipGradNorm([| struct (Seq.cast<torch.Tensor> [ a ], torch.arange(6L)); struct (Seq.cast<torch.Tensor> [ b ], torch.arange(3L, 6L)) |], 6L, 1.0)
             [ for r in 0 .. 5 ->
                 let e = List.item r expected
-                close a.grad[int64 r] (List.item 0 e) && (r < 3 || close b.grad[int64 (r - 3)] (List.item 1 e)) ]
+                close (nonNull a.grad).[int64 r] (List.item 0 e) && (r < 3 || close (nonNull b.grad).[int64 (r - 3)] (List.item 1 e)) ]
             |> List.forall id
 
         test "BC, OMAR, CFCQL, OMIGA and InSPO ensembles on SMAC-lite: member s step by step the single run of seed s, to the final policy" {
@@ -195,7 +195,7 @@ let tests =
             for (struct (_, a, _)), (struct (_, b, _)) in Seq.zip resumed whole do
                 Expect.equal (nonNull a).Metrics.["return"] (nonNull b).Metrics.["return"] "the same evaluation after resuming"
                 // every member evaluated every 5 steps and at the end (14); the killed group's row of step 5 kept
-                let curve (r: RunResult) = [ for struct (step, m) in LearningCurve.Read(Path.Combine(Path.GetDirectoryName r.RecordPath, LearningCurve.FileName)) -> step, m.["return"] ]
+                let curve (r: RunResult) = [ for struct (step, m) in LearningCurve.Read(Path.Combine(nonNull (Path.GetDirectoryName r.RecordPath), LearningCurve.FileName)) -> step, m.["return"] ]
                 Expect.equal (curve (nonNull a) |> List.map fst) [ 5L; 10L; 14L ] "a row every 5 steps and the final policy's"
                 Expect.equal (curve (nonNull a)) (curve (nonNull b)) "the same curve after resuming"
                 Expect.equal (curve (nonNull a) |> List.last |> snd) (nonNull a).Metrics.["return"] "its last row is the record's"

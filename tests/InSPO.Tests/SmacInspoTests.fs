@@ -148,7 +148,7 @@ let tests =
                 for KeyValue(k, v) in whole.Metrics do Expect.isFalse (Double.IsNaN v) k
                 Expect.isTrue (whole.Metrics.ContainsKey "win_rate") "SMAC evaluation reports the win rate"
                 // the ablation's option is in its records only: records made before it existed keep matching their cells
-                let options = (System.Text.Json.Nodes.JsonNode.Parse(IO.File.ReadAllText whole.RecordPath)).["options"].AsObject()
+                let options = (nonNull (nonNull (System.Text.Json.Nodes.JsonNode.Parse(IO.File.ReadAllText whole.RecordPath))).["options"]).AsObject()
                 Expect.equal (options.ContainsKey "FeedForward") (List.contains ("feedforward", 1.0) hyper) "FeedForward recorded only when on"
                 Expect.equal (options.ContainsKey "TdLambda") (List.contains ("td_lambda", 0.6) hyper) "TdLambda recorded only when not 0"
                 let s = spec "smac:5m_vs_6m" "focus-fire" "inspo" 1 (TestPaths.scratchDir "inspo-ep-resumed") hyper

@@ -87,10 +87,10 @@ let tests =
             use game = Learners.Create("omar", gameSpec, null, Profiles.Smoke, torch.CPU, init)
             Expect.isTrue (game :? Omar) "games keep the transition learner"
             use inits = new torch.Generator(0UL)
-            use omarEnsemble = Ensembles.TryCreate("omar", smacSpec, null, Profiles.Smoke, torch.CPU, [| inits |])
+            use omarEnsemble = nonNull (Ensembles.TryCreate("omar", smacSpec, null, Profiles.Smoke, torch.CPU, [| inits |]))
             Expect.isTrue (omarEnsemble :? OmarEpisodesEnsemble) "omar on SMAC-lite: the recurrent episode ensemble"
             use omigaInits = new torch.Generator(0UL)
-            use omiga = Ensembles.TryCreate("omiga", smacSpec, null, Profiles.Smoke, torch.CPU, [| omigaInits |])
+            use omiga = nonNull (Ensembles.TryCreate("omiga", smacSpec, null, Profiles.Smoke, torch.CPU, [| omigaInits |]))
             Expect.isTrue (omiga :? OmigaEnsemble) "omiga: its ensemble takes the shared SMAC-lite MLP (SmacEnsembleTests)"
         }
 

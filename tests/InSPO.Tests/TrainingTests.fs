@@ -143,7 +143,7 @@ let tests =
             let refusal (algo: string) (bytes: byte[]) =
                 let t = spec "mne" "imbalanced" algo 4 (TestPaths.scratchDir "bad-checkpoint-resume") []
                 let path = Path.Combine(Runner.RunDirectory t, "checkpoint.bin")
-                Directory.CreateDirectory(Path.GetDirectoryName path) |> ignore
+                Directory.CreateDirectory(nonNull (Path.GetDirectoryName path)) |> ignore
                 File.WriteAllBytes(path, bytes)
                 let e = TestPaths.catchException<InvalidDataException> (fun () -> Runner.Run(t, RunControl(ProfileOverride = tiny, Resume = true)) |> ignore)
                 Expect.stringContains e.Message path "the message names the file"

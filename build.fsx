@@ -166,30 +166,6 @@ Target.create "Paper" (fun _ ->
         printfn "Paper (Slurm): each script above either submitted what lacked a record (inspo status runs) or wrote its reports into %s; run Paper again once the arrays have ended" (Path.Combine(root, "reports", "paper"))
     else printfn "Paper: tables and figures in %s" (Path.Combine(root, "reports", "paper")))
 
-/// The fields of one CSV line ("…" quotes a field holding commas; "" inside is a quote).
-let csvFields (line: string) =
-    let fields = ResizeArray<string>()
-    let field = Text.StringBuilder()
-    let mutable quoted = false
-    let mutable i = 0
-    while i < line.Length do
-        match line.[i] with
-        | '"' when quoted && i + 1 < line.Length && line.[i + 1] = '"' -> field.Append '"' |> ignore; i <- i + 1
-        | '"' -> quoted <- not quoted
-        | ',' when not quoted -> fields.Add(field.ToString()); field.Clear() |> ignore
-        | c -> field.Append c |> ignore
-        i <- i + 1
-    fields.Add(field.ToString())
-    List.ofSeq fields
-
-/// Per-run lines of an experiment's runs CSV (written by Tables.report): column → value.
-let runRows (csv: string) =
-    match File.ReadAllLines csv |> List.ofArray with
-    | header :: rows ->
-        let names = csvFields header
-        rows |> List.map (fun r -> List.zip names (csvFields r) |> Map.ofList)
-    | [] -> []
-
 Target.create "Bench" (fun _ ->
     // A fresh run folder, so every cell trains (nothing is reused) at the quick profile, 5 seeds.
     let scratch = Path.Combine(Path.GetTempPath(), sprintf "inspo-bench-%s" (DateTime.UtcNow.ToString "yyyyMMdd-HHmmss"))
@@ -200,11 +176,7 @@ Target.create "Bench" (fun _ ->
             experimentScript env (sprintf "experiments/%s.fsx" name)
             name, clock.Elapsed.TotalSeconds ]
     printfn "\nBench (profile quick, 5 seeds, runs in %s)\n" scratch
-    printfn "| experiment | dataset | column | seed | steps | wall s | steps/s | device |"
-    printfn "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"
-    for name, _ in timed do
-        for r in runRows (Path.Combine(scratch, "reports", name + ".runs.csv")) do
-            printfn "| %s | %s | %s | %s | %s | %s | %s | %s |" name r.["dataset"] r.["column"] r.["seed"] r.["steps"] r.["wall_s"] r.["steps_per_s"] r.["device"]
+    fsiScript "experiments/bench_runs.fsx" (Path.Combine(scratch, "reports") :: List.map fst timed)
     printfn ""
     for name, seconds in timed do
         printfn "%s: %.1f s wall (dotnet fsi start included)" name seconds

@@ -387,6 +387,38 @@ let saveRuns (results: Results) =
     File.WriteAllText(path, runsCsv results)
     path
 
+/// The fields of one CSV line as `runsCsv` writes them ("…" quotes a field holding commas; "" inside quotes is a quote).
+let csvFields (line: string) =
+    let fields = ResizeArray<string>()
+    let field = Text.StringBuilder()
+    let mutable quoted = false
+    let mutable i = 0
+    while i < line.Length do
+        match line.[i] with
+        | '"' when quoted && i + 1 < line.Length && line.[i + 1] = '"' -> field.Append '"' |> ignore; i <- i + 1
+        | '"' -> quoted <- not quoted
+        | ',' when not quoted -> fields.Add(field.ToString()); field.Clear() |> ignore
+        | c -> field.Append c |> ignore
+        i <- i + 1
+    fields.Add(field.ToString())
+    List.ofSeq fields
+
+/// A runs CSV read back (`saveRuns`' inverse): per line, column name → field. A missing, empty or ragged file is
+/// refused naming it.
+let readRunsCsvRows (path: string) : Map<string, string> list =
+    if not (File.Exists path) then
+        raise (FileNotFoundException(sprintf "%s: no such runs file (a table script writes <reports>/<name>.runs.csv)" path, path))
+    match File.ReadAllLines path |> Array.filter (fun l -> l.Trim() <> "") |> List.ofArray with
+    | [] -> raise (InvalidDataException(sprintf "%s: empty, not a runs CSV" path))
+    | header :: lines ->
+        let names = csvFields header
+        lines
+        |> List.mapi (fun n line ->
+            let fields = csvFields line
+            if fields.Length <> names.Length then
+                raise (InvalidDataException(sprintf "%s line %d: %d fields, the header has %d" path (n + 2) fields.Length names.Length))
+            Map.ofList (List.zip names fields))
+
 /// The value of an environment variable, or a default (scripts read INSPO_PROFILE, INSPO_RUNS, INSPO_REPORTS).
 let envOr name (fallback: string) =
     match Environment.GetEnvironmentVariable name with

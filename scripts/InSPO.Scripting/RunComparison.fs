@@ -16,50 +16,25 @@ type RunLine =
       Seed: int
       Metric: float option }
 
-/// The fields of one CSV line ("…" quotes a field holding commas; "" inside quotes is a quote), as
-/// `Experiment.runsCsv` escapes them.
-let csvFields (line: string) =
-    let fields = ResizeArray<string>()
-    let field = Text.StringBuilder()
-    let mutable quoted = false
-    let mutable i = 0
-    while i < line.Length do
-        match line.[i] with
-        | '"' when quoted && i + 1 < line.Length && line.[i + 1] = '"' -> field.Append '"' |> ignore; i <- i + 1
-        | '"' -> quoted <- not quoted
-        | ',' when not quoted -> fields.Add(field.ToString()); field.Clear() |> ignore
-        | c -> field.Append c |> ignore
-        i <- i + 1
-    fields.Add(field.ToString())
-    List.ofSeq fields
-
 /// The lines of a `<name>.runs.csv`. A missing file, or one without the columns a table script writes, is refused
 /// naming the file and what it lacks.
 let readRunsCsv (path: string) : RunLine list =
-    if not (File.Exists path) then
-        raise (FileNotFoundException(sprintf "%s: no such runs file (a table script writes <reports>/<name>.runs.csv)" path, path))
-    match File.ReadAllLines path |> Array.filter (fun l -> l.Trim() <> "") |> List.ofArray with
-    | [] -> raise (InvalidDataException(sprintf "%s: empty, not a runs CSV" path))
-    | header :: lines ->
-        let names = csvFields header
-        let column name =
-            match List.tryFindIndex ((=) name) names with
-            | Some i -> i
-            | None -> raise (InvalidDataException(sprintf "%s: no '%s' column (header: %s), not a runs CSV" path name header))
-        let dataset, variant, hyper, seed, metric = column "dataset", column "column", column "hyperparameters", column "seed", column "metric"
-        lines
-        |> List.mapi (fun n line ->
-            let f = csvFields line |> Array.ofList
-            if f.Length <> names.Length then
-                raise (InvalidDataException(sprintf "%s line %d: %d fields, the header has %d" path (n + 2) f.Length names.Length))
-            { Dataset = f.[dataset]
-              Column = f.[variant]
-              Hyperparameters = f.[hyper]
-              Seed = int f.[seed]
-              Metric =
-                match Double.TryParse(f.[metric], NumberStyles.Float, CultureInfo.InvariantCulture) with
-                | true, x -> Some x
-                | _ -> None })
+    let rows = Experiment.readRunsCsvRows path
+    match rows with
+    | first :: _ ->
+        for name in [ "dataset"; "column"; "hyperparameters"; "seed"; "metric" ] do
+            if not (first.ContainsKey name) then
+                raise (InvalidDataException(sprintf "%s: no '%s' column (header: %s), not a runs CSV" path name (String.Join(",", first.Keys))))
+    | [] -> ()
+    [ for r in rows ->
+        { Dataset = r.["dataset"]
+          Column = r.["column"]
+          Hyperparameters = r.["hyperparameters"]
+          Seed = int r.["seed"]
+          Metric =
+            match Double.TryParse(r.["metric"], NumberStyles.Float, CultureInfo.InvariantCulture) with
+            | true, x -> Some x
+            | _ -> None } ]
 
 /// One dataset and column of the two tables: each side's (seed, value) for the cells that have a metric.
 type ColumnComparison =

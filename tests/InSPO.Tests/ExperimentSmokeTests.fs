@@ -234,6 +234,22 @@ let tests =
                 Expect.equal (err.Trim().Split('\n').Length) 1 "one line"
                 Expect.isFalse (Directory.Exists(Path.Combine(dir, "runs"))) "nothing run or collected"
         }
+        test "compare_runs.fsx and bench_runs.fsx read a table's runs CSV back; a missing one is named" {
+            let code, out, err, reports = runWithFakeRunner "table1_xor"
+            Expect.equal code 0 (sprintf "table1_xor: stdout: %s stderr: %s" out err)
+            let csv = Path.Combine(reports, "table1_xor.runs.csv")
+            let script name args = TestPaths.runDotnetWith [] reports ([ "fsi"; Path.Combine(TestPaths.repoRoot, "experiments", name + ".fsx") ] @ args)
+            let code, out, err = script "compare_runs" [ csv; csv ]
+            Expect.equal code 0 (sprintf "a table against itself; stdout: %s stderr: %s" out err)
+            Expect.stringContains out (sprintf "0 of %d columns apart at 5 %%" (3 * paperColumns)) "three datasets × every column, none apart"
+            let missing = Path.Combine(reports, "none.runs.csv")
+            let code, _, err = script "compare_runs" [ csv; missing ]
+            Expect.equal code 2 "bad input"
+            Expect.stringContains err missing "names the missing file"
+            let code, out, err = script "bench_runs" [ reports; "table1_xor" ]
+            Expect.equal code 0 (sprintf "bench_runs; stdout: %s stderr: %s" out err)
+            Expect.equal (out.Split('\n') |> Array.filter (fun l -> l.StartsWith "| table1_xor ")).Length (15 * paperColumns) "one line per run"
+        }
         test "bench_ensembles.fsx runs (smoke: a few steps per algorithm)" {
             let dir = TestPaths.scratchDir "bench_ensembles"
             let code, out, err = runSmoke "bench_ensembles" dir

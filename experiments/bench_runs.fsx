@@ -11,11 +11,10 @@ match fsi.CommandLineArgs |> Array.skip 1 |> List.ofArray with
     let rows =
         [ for name in names do
             let path = Path.Combine(reports, name + ".runs.csv")
+            let fields = [ "dataset"; "column"; "seed"; "steps"; "wall_s"; "steps_per_s"; "device" ]
             let lines =
-                try Experiment.readRunsCsvRows path
+                try Experiment.readRunsCsvRows path fields
                 with :? FileNotFoundException | :? InvalidDataException as e -> eprintfn "bench_runs: %s" e.Message; exit 2
-            for r in lines ->
-                name :: ([ "dataset"; "column"; "seed"; "steps"; "wall_s"; "steps_per_s"; "device" ]
-                         |> List.map (fun k -> Map.tryFind k r |> Option.defaultValue "")) ]
+            for r in lines -> name :: List.map (fun k -> r.[k]) fields ]
     printfn "%s" (Tables.markdown [ "experiment"; "dataset"; "column"; "seed"; "steps"; "wall s"; "steps/s"; "device" ] rows)
 | _ -> eprintfn "usage: dotnet fsi experiments/bench_runs.fsx REPORTS_DIR NAME..."; exit 2

@@ -1,7 +1,8 @@
 // Two runs of one table, column by column: `dotnet fsi experiments/compare_runs.fsx A.runs.csv B.runs.csv [alpha]`.
 // Each argument is the `<name>.runs.csv` a table script wrote (INSPO_REPORTS, else reports/); alpha defaults to 0.05.
 // Prints per dataset and column both means over seeds, the two-sided Welch test and the largest difference of a seed
-// both ran, then how many columns the test sets apart; exits 1 when any is apart, 2 on bad input.
+// both ran, then how many columns the test sets apart; exits 0 when every column was tested and none is apart, 1 when
+// any is apart, 3 when none is but some could not be tested (fewer than two finite values on a side), 2 on bad input.
 // The seed-ensembles check: Table 3 run as groups (INSPO_JOBS ≥ 2, the default) and seed by seed (INSPO_JOBS=1), each
 // into its own INSPO_RUNS and INSPO_REPORTS, then this script on the two `table3_bridge.runs.csv`.
 #load "../scripts/InSPO.fsx"
@@ -27,7 +28,8 @@ let rows = RunComparison.compare (read pathA) (read pathB)
 printfn "A: %s\nB: %s\n" pathA pathB
 printfn "%s" (RunComparison.toMarkdown alpha "A" "B" rows)
 let apart = rows |> List.filter (fun r -> r.Apart alpha)
-let oneSided = rows |> List.filter (fun r -> r.A.IsEmpty <> r.B.IsEmpty)
+let untested = rows |> List.filter (fun r -> not r.Testable)
 printfn "\n%d of %d columns apart at %g %% (two-sided Welch)%s" apart.Length rows.Length (alpha * 100.0)
-    (if oneSided.IsEmpty then "" else sprintf "; %d with results on one side only" oneSided.Length)
+    (if untested.IsEmpty then "" else sprintf "; %d could not be tested (fewer than two finite values on a side)" untested.Length)
 if not apart.IsEmpty then exit 1
+if not untested.IsEmpty then exit 3

@@ -354,8 +354,11 @@ let find (results: Results) dataset label seed =
     |> List.tryFind (fun c -> c.Cell.Dataset = dataset && c.Cell.Variant.Label = label && c.Cell.Seed = seed)
     |> Option.bind resultOf
 
+/// One CSV field: a line break becomes a space (a run is one line, so the file reads back line by line), and a field
+/// holding a comma or a quote is quoted.
 let private csvEscape (s: string) =
-    if s.IndexOfAny([| ','; '"'; '\n' |]) >= 0 then "\"" + s.Replace("\"", "\"\"") + "\"" else s
+    let s = s.Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ')
+    if s.IndexOfAny([| ','; '"' |]) >= 0 then "\"" + s.Replace("\"", "\"\"") + "\"" else s
 
 /// The hyperparameters a run was given, "k=v;k=v" sorted by name ("" for the defaults).
 let hyperparametersOf (spec: RunSpec) =
@@ -403,15 +406,19 @@ let csvFields (line: string) =
     fields.Add(field.ToString())
     List.ofSeq fields
 
-/// A runs CSV read back (`saveRuns`' inverse): per line, column name → field. A missing, empty or ragged file is
-/// refused naming it.
-let readRunsCsvRows (path: string) : Map<string, string> list =
+/// A runs CSV read back (`saveRuns`' inverse): per line, column name → field. A missing or empty file, one whose
+/// header lacks a column of <c>required</c>, or a line with more or fewer fields than the header is refused naming
+/// the file.
+let readRunsCsvRows (path: string) (required: string list) : Map<string, string> list =
     if not (File.Exists path) then
         raise (FileNotFoundException(sprintf "%s: no such runs file (a table script writes <reports>/<name>.runs.csv)" path, path))
     match File.ReadAllLines path |> Array.filter (fun l -> l.Trim() <> "") |> List.ofArray with
     | [] -> raise (InvalidDataException(sprintf "%s: empty, not a runs CSV" path))
     | header :: lines ->
         let names = csvFields header
+        for name in required do
+            if not (List.contains name names) then
+                raise (InvalidDataException(sprintf "%s: no '%s' column (header: %s), not a runs CSV" path name header))
         lines
         |> List.mapi (fun n line ->
             let fields = csvFields line

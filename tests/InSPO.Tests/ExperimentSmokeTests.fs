@@ -242,6 +242,17 @@ let tests =
             let code, out, err = script "compare_runs" [ csv; csv ]
             Expect.equal code 0 (sprintf "a table against itself; stdout: %s stderr: %s" out err)
             Expect.stringContains out (sprintf "0 of %d columns apart at 5 %%" (3 * paperColumns)) "three datasets × every column, none apart"
+            // B: the same runs with InSPO's values 0.5 lower and a little spread: that column, and only it, is apart
+            let shifted = Path.Combine(reports, "shifted.runs.csv")
+            File.WriteAllLines(shifted, File.ReadAllLines csv |> Array.mapi (fun i line ->
+                let f = line.Split ','
+                if i > 0 && f.[1] = "InSPO" then
+                    f.[5] <- sprintf "%g" (float f.[5] - 0.5 + 0.001 * float f.[3])
+                    String.Join(",", f)
+                else line))
+            let code, out, err = script "compare_runs" [ csv; shifted ]
+            Expect.equal code 1 (sprintf "a column apart: exit 1; stdout: %s stderr: %s" out err)
+            Expect.stringContains out (sprintf "3 of %d columns apart at 5 %%" (3 * paperColumns)) "InSPO on each of the three datasets"
             let missing = Path.Combine(reports, "none.runs.csv")
             let code, _, err = script "compare_runs" [ csv; missing ]
             Expect.equal code 2 "bad input"

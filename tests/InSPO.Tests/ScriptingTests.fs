@@ -324,26 +324,34 @@ let private recordTests =
     ]
 
 let private comparisonTests =
+    let header = "dataset,column,hyperparameters,seed,outcome,metric,steps,wall_s,steps_per_s,device"
+    let write dir name (lines: string list) =
+        let path = Path.Combine(dir, name)
+        File.WriteAllLines(path, header :: lines)
+        path
     testList "run comparison" [
-        test "two runs CSVs: per column both means, Welch's p, the largest same-seed difference; bad files refused by name" {
+        test "two runs CSVs: per column both means, Welch's p, the largest same-seed difference; untestable columns named" {
             let dir = TestPaths.scratchDir "compare-runs"
-            let write name (lines: string list) =
-                let path = Path.Combine(dir, name)
-                File.WriteAllLines(path, "dataset,column,hyperparameters,seed,outcome,metric,steps,wall_s,steps_per_s,device" :: lines)
-                path
+            // A's tier lies under one runs folder, B's under another (SMAC-lite): the rows match by the tier's name
             let a =
-                write "a.runs.csv"
-                    [ "mixed,InSPO,,0,ran,0.90,10,1.0,10.0,cpu"; "mixed,InSPO,,1,ran,0.92,10,1.0,10.0,cpu"; "mixed,InSPO,,2,ran,0.94,10,1.0,10.0,cpu"
+                write dir "a.runs.csv"
+                    [ "/a/runs/smac_datasets/5m_vs_6m/mixed,InSPO,,0,ran,0.90,10,1.0,10.0,cpu"; "/a/runs/smac_datasets/5m_vs_6m/mixed,InSPO,,1,ran,0.92,10,1.0,10.0,cpu"
+                      "/a/runs/smac_datasets/5m_vs_6m/mixed,InSPO,,2,ran,0.94,10,1.0,10.0,cpu"
                       "mixed,BC,,0,ran,0.10,10,1.0,10.0,cpu"; "mixed,BC,,1,ran,0.12,10,1.0,10.0,cpu"; "mixed,BC,,2,ran,0.11,10,1.0,10.0,cpu"
                       "mixed,\"OMAR (a, b)\",k=1,0,\"failed: NaN loss, step 3\",,,,,"
-                      "mixed,\"OMAR (a, b)\",k=1,1,ran,0.5,10,1.0,10.0,cpu" ]
+                      "mixed,\"OMAR (a, b)\",k=1,1,ran,0.5,10,1.0,10.0,cpu"
+                      "mixed,CFCQL,,0,ran,nan,10,1.0,10.0,cpu"; "mixed,CFCQL,,1,ran,0.3,10,1.0,10.0,cpu"; "mixed,CFCQL,,2,ran,0.4,10,1.0,10.0,cpu" ]
             let b =
-                write "b.runs.csv"
-                    [ "mixed,InSPO,,0,ran,0.91,10,1.0,10.0,cpu"; "mixed,InSPO,,1,ran,0.92,10,1.0,10.0,cpu"; "mixed,InSPO,,2,ran,0.93,10,1.0,10.0,cpu"
-                      "mixed,BC,,0,ran,0.50,10,1.0,10.0,cpu"; "mixed,BC,,1,ran,0.52,10,1.0,10.0,cpu"; "mixed,BC,,2,ran,0.51,10,1.0,10.0,cpu" ]
+                write dir "b.runs.csv"
+                    [ "/b/runs/smac_datasets/5m_vs_6m/mixed,InSPO,,0,ran,0.91,10,1.0,10.0,cpu"; "/b/runs/smac_datasets/5m_vs_6m/mixed,InSPO,,1,ran,0.92,10,1.0,10.0,cpu"
+                      "/b/runs/smac_datasets/5m_vs_6m/mixed,InSPO,,2,ran,0.93,10,1.0,10.0,cpu"
+                      "mixed,BC,,0,ran,0.50,10,1.0,10.0,cpu"; "mixed,BC,,1,ran,0.52,10,1.0,10.0,cpu"; "mixed,BC,,2,ran,0.51,10,1.0,10.0,cpu"
+                      "mixed,CFCQL,,0,ran,0.35,10,1.0,10.0,cpu"; "mixed,CFCQL,,1,ran,0.3,10,1.0,10.0,cpu"; "mixed,CFCQL,,2,ran,0.4,10,1.0,10.0,cpu" ]
             let rows = RunComparison.compare (RunComparison.readRunsCsv a) (RunComparison.readRunsCsv b)
-            Expect.equal (rows |> List.map (fun r -> r.Column)) [ "InSPO"; "BC"; "OMAR (a, b) (k=1)" ] "columns in A's order, quoted fields whole"
-            let inspo, bc, omar = rows.[0], rows.[1], rows.[2]
+            Expect.equal (rows |> List.map (fun r -> r.Dataset, r.Column)) [ "mixed", "InSPO"; "mixed", "BC"; "mixed", "OMAR (a, b) (k=1)"; "mixed", "CFCQL" ]
+                "columns in A's order, tiers matched by name, quoted fields whole"
+            let inspo, bc, omar, cfcql = rows.[0], rows.[1], rows.[2], rows.[3]
+            Expect.isTrue inspo.Testable "three seeds a side"
             Expect.isFalse (inspo.Apart 0.05) "equal means are not apart"
             Expect.floatClose Accuracy.high inspo.Test.P 1.0 "identical means: p = 1"
             Expect.floatClose Accuracy.high (Option.get inspo.LargestSeedDifference) 0.01 "seeds 0 and 2 differ by 0.01"
@@ -351,18 +359,38 @@ let private comparisonTests =
             Expect.isLessThan bc.Test.P 1e-4 "far apart"
             Expect.equal omar.A [ 1, 0.5 ] "the failed seed has no value"
             Expect.isEmpty omar.B "absent from B"
-            Expect.isFalse (omar.Apart 0.05) "one seed a side: no test"
+            Expect.isFalse omar.Testable "one seed a side: no test"
+            Expect.isTrue cfcql.NonFinite "a NaN metric (a diverged run) is read, not dropped"
+            Expect.isFalse (cfcql.Apart 0.05) "and makes the column untestable"
             let md = RunComparison.toMarkdown 0.05 "groups" "seed by seed" rows
             Expect.stringContains md "0.920 ± 0.020 (n 3)" "A's mean ± std with n"
-            Expect.stringContains md "apart" "the BC row is marked"
+            let line (column: string) = md.Split('\n') |> Array.find (fun l -> l.Contains column)
+            Expect.stringContains (line " BC |") "apart" "the BC row is marked"
+            Expect.stringContains (line "OMAR") "untested" "one seed a side"
+            Expect.stringContains (line "CFCQL") "non-finite" "a NaN"
+        }
+
+        test "a runs CSV reads back as runsCsv wrote it (a failure's message with commas and line breaks); bad files are refused by name" {
+            let dir = TestPaths.scratchDir "compare-runs-io"
+            let e = { experiment "t1" "xor" [ "a" ] [ algo "inspo" [] ] with Seeds = [ 0; 1 ]; ReportsRoot = dir }
+            let results = runWith quiet (fun s -> if s.Seed = 1 then failwith "NaN loss at step 3,\nmember 1" else result s 0.5 "") e
+            let back = RunComparison.readRunsCsv (saveRuns results)
+            Expect.equal (back |> List.map (fun l -> l.Seed, l.Metric)) [ 0, Some 0.5; 1, None ] "one line per run: the value, and none for the failure"
+            Expect.equal (back |> List.map (fun l -> l.Column)) [ "InSPO"; "InSPO" ] "the column"
             let missing = Path.Combine(dir, "none.runs.csv")
             let e = TestPaths.catchException<FileNotFoundException> (fun () -> RunComparison.readRunsCsv missing |> ignore)
             Expect.stringContains e.Message missing "names the missing file"
-            let noMetric = Path.Combine(dir, "other.csv")
-            File.WriteAllLines(noMetric, [ "dataset,column,hyperparameters,seed"; "a,b,,0" ])
-            let e = TestPaths.catchException<InvalidDataException> (fun () -> RunComparison.readRunsCsv noMetric |> ignore)
-            Expect.stringContains e.Message "no 'metric' column" "names what the file lacks"
-            Expect.stringContains e.Message noMetric "and the file"
+            let headerOnly = Path.Combine(dir, "header-only.csv")
+            File.WriteAllLines(headerOnly, [ "dataset,column,hyperparameters,seed" ])
+            let e = TestPaths.catchException<InvalidDataException> (fun () -> RunComparison.readRunsCsv headerOnly |> ignore)
+            Expect.stringContains e.Message "no 'metric' column" "a header without the metric is refused, rows or not"
+            Expect.stringContains e.Message headerOnly "naming the file"
+            let badSeed = write dir "bad-seed.runs.csv" [ "mixed,BC,,one,ran,0.5,10,1.0,10.0,cpu" ]
+            let e = TestPaths.catchException<InvalidDataException> (fun () -> RunComparison.readRunsCsv badSeed |> ignore)
+            Expect.stringContains e.Message "line 2: seed 'one' is not a whole number" "the line and the field"
+            let ragged = write dir "ragged.runs.csv" [ "mixed,BC,,0,ran,0.5" ]
+            let e = TestPaths.catchException<InvalidDataException> (fun () -> RunComparison.readRunsCsv ragged |> ignore)
+            Expect.stringContains e.Message "line 2: 6 fields, the header has 10" "a short line"
         }
     ]
 

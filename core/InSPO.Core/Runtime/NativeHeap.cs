@@ -44,7 +44,7 @@ public static class NativeHeap
         KeepsFreedMemory ? "keeps freed memory (glibc malloc: no mmap, no trimming)"
         : !OperatingSystem.IsLinux() ? "the system allocator's defaults (not Linux)"
         : UserChose() ? "as the user set it (INSPO_NATIVE_HEAP=default, MALLOC_*_ or GLIBC_TUNABLES)"
-        : "the allocator's defaults (no glibc mallopt here)";
+        : "the allocator's defaults (no glibc mallopt here, or it refused the settings)";
 
     static bool UserChose()
     {

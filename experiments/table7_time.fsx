@@ -1,6 +1,7 @@
 // Table 7: training time of InSPO against CFCQL on SMAC-lite at the same budget (the profile's steps; an InSPO step
 // is one round updating every agent in turn, a CFCQL step one update of the mixed value), on the same machine: wall
-// seconds per run and per 1000 steps, mean ± std over every tier and seed of a map, and the InSPO / CFCQL ratio.
+// seconds per run and per 1000 steps, mean ± std over seeds, and the InSPO / CFCQL ratio: per tier, and per map over
+// the tiers where both algorithms have runs (in bold).
 // The cells are Table 4's (same runs: reused when Table 4 ran first, trained otherwise). Times of runs trained as
 // one ensemble are the group's wall time divided by its members (GroupRunner); runs of one table share the cores
 // the same way, so the ratio compares like with like. Processor seconds per run (the run process's CPU time, which
@@ -37,27 +38,47 @@ let meanStd digits (xs: float list) =
     | [ x ] -> sprintf "%.*f (one run)" digits x
     | _ -> let m, s = stats xs in sprintf "%.*f ± %.*f" digits m digits s
 let ratio (a: float list) (b: float list) = if a.IsEmpty || b.IsEmpty then "—" else sprintf "%.2f" (List.average a / List.average b)
+/// One row of the table: the runs of `cells` that count (times covering every process), per algorithm.
+let row (label: string) (cells: CellResult list) =
+    let runsOf name =
+        cells |> List.filter (fun c -> c.Cell.Variant.Algorithm.Name = name) |> List.choose resultOf
+        |> List.filter (fun x -> x.TimesCoverEveryProcess)
+    let per name = [ for x in runsOf name -> x.WallSeconds ]
+    let per1000 name = [ for x in runsOf name -> 1000.0 * x.WallSeconds / float (max 1L x.Steps) ]
+    let cpu name =
+        let xs = runsOf name |> List.map (fun x -> x.CpuSeconds)
+        if not xs.IsEmpty && xs |> List.forall (fun c -> c.HasValue) then Some [ for c in xs -> c.Value ] else None
+    let cpuColumns =
+        let side name = cpu name |> Option.map (meanStd 0) |> Option.defaultValue "—"
+        [ side "cfcql"; side "inspo"
+          (match cpu "cfcql", cpu "inspo" with
+           | Some c, Some i -> ratio i c
+           | _ -> "—") ]
+    let counted = (runsOf "cfcql").Length + (runsOf "inspo").Length
+    counted,
+    [ label
+      sprintf "%d / %d" (runsOf "cfcql").Length (runsOf "inspo").Length
+      meanStd 1 (per1000 "cfcql"); meanStd 1 (per1000 "inspo")
+      meanStd 0 (per "cfcql"); meanStd 0 (per "inspo")
+      ratio (per "inspo") (per "cfcql") ] @ cpuColumns
+
+// A tier's episodes set a step's cost (a batch is padded to its longest episode), so the two algorithms are compared
+// tier by tier, and a map's row pools only the tiers where both have runs; tiers with one side only are shown alone.
 let rows =
-    [ for r in results ->
-        let runsOf name =
-            r.Cells |> List.filter (fun c -> c.Cell.Variant.Algorithm.Name = name) |> List.choose resultOf
-            |> List.filter (fun x -> x.TimesCoverEveryProcess)
-        let per name = [ for x in runsOf name -> x.WallSeconds ]
-        let per1000 name = [ for x in runsOf name -> 1000.0 * x.WallSeconds / float (max 1L x.Steps) ]
-        let cpu name =
-            let xs = runsOf name |> List.map (fun x -> x.CpuSeconds)
-            if not xs.IsEmpty && xs |> List.forall (fun c -> c.HasValue) then Some [ for c in xs -> c.Value ] else None
-        let cpuColumns =
-            match cpu "cfcql", cpu "inspo" with
-            | Some c, Some i when not c.IsEmpty && not i.IsEmpty -> [ meanStd 0 c; meanStd 0 i; ratio i c ]
-            | _ -> [ "—"; "—"; "—" ]
-        [ SmacExperiments.mapOf r.Experiment.Env
-          sprintf "%d / %d" (runsOf "cfcql").Length (runsOf "inspo").Length
-          meanStd 1 (per1000 "cfcql"); meanStd 1 (per1000 "inspo")
-          meanStd 0 (per "cfcql"); meanStd 0 (per "inspo")
-          ratio (per "inspo") (per "cfcql") ] @ cpuColumns ]
+    [ for r in results do
+        let map = SmacExperiments.mapOf r.Experiment.Env
+        let tiers = r.Experiment.Datasets
+        let cellsOf tier = r.Cells |> List.filter (fun c -> c.Cell.Dataset = tier)
+        let has name tier = cellsOf tier |> List.exists (fun c -> c.Cell.Variant.Algorithm.Name = name && (resultOf c |> Option.exists (fun x -> x.TimesCoverEveryProcess)))
+        let both = tiers |> List.filter (fun t -> has "cfcql" t && has "inspo" t)
+        let label = if both.IsEmpty then sprintf "%s (no tier with both)" map else sprintf "%s (%s)" map (both |> List.map datasetLabel |> String.concat ", ")
+        yield snd (row (sprintf "**%s**" label) (both |> List.collect cellsOf))
+        for tier in tiers do
+            match row (sprintf "%s %s" map (datasetLabel tier)) (cellsOf tier) with
+            | 0, _ -> ()
+            | _, line -> yield line ]
 let header =
-    [ "map"; "runs (CFCQL / InSPO)"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
+    [ "map (tiers with both) / tier"; "runs (CFCQL / InSPO)"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
       "CFCQL CPU s / run"; "InSPO CPU s / run"; "InSPO / CFCQL (CPU)" ]
 let leftOut =
     results |> List.sumBy (fun r -> r.Cells |> List.choose resultOf |> List.filter (fun x -> not x.TimesCoverEveryProcess) |> List.length)

@@ -36,6 +36,20 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>Collects garbage and runs the pending finalizers now, on the calling thread's watch. TorchSharp 0.107
+    /// passes an implicitly converted Scalar's handle to libtorch without keeping the Scalar alive, so a collection
+    /// started by another thread during a native call can free it (README, "CPU, GPU and native TorchSharp"). The
+    /// finalizer thread is one such thread wherever a finalizer allocates; draining it before a run starts keeps the
+    /// previous run's garbage (a process trains runs one after another: scripts, groups seed by seed) from being
+    /// finalized during this run's native calls. A mitigation, not a cure: the run's own garbage is finalized as it
+    /// goes.</summary>
+    public static void DrainFinalizers()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
     /// <summary>Resolves a device name: "auto" picks CUDA when libtorch reports it available, else CPU.</summary>
     public static torch.Device ResolveDevice(string name = "auto")
     {

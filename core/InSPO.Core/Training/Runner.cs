@@ -156,6 +156,7 @@ public static class Runner
         TorchRuntime.Initialize();
         var device = TorchRuntime.ResolveDevice(spec.Device);
         if (device.type == TorchSharp.DeviceType.CPU) set_num_threads(1);
+        TorchRuntime.DrainFinalizers();
         return (environment, profile, device);
     }
 

@@ -45,6 +45,8 @@ public static class TorchRuntime
     /// goes.</summary>
     public static void DrainFinalizers()
     {
+        // a caller inside a no-collection region (GC.TryStartNoGCRegion) has asked for none: a collection would end it
+        if (System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion) return;
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();

@@ -38,11 +38,14 @@ let meanStd digits (xs: float list) =
     | [ x ] -> sprintf "%.*f (one run)" digits x
     | _ -> let m, s = stats xs in sprintf "%.*f ± %.*f" digits m digits s
 let ratio (a: float list) (b: float list) = if a.IsEmpty || b.IsEmpty then "—" else sprintf "%.2f" (List.average a / List.average b)
-/// One row of the table: the runs of `cells` that count (times covering every process), per algorithm.
+/// The runs of `name` among `cells` that count: their times cover every process that trained them.
+let countedRuns name (cells: CellResult list) =
+    cells |> List.filter (fun c -> c.Cell.Variant.Algorithm.Name = name) |> List.choose resultOf
+    |> List.filter (fun x -> x.TimesCoverEveryProcess)
+
+/// One row of the table: the counted runs of `cells`, per algorithm.
 let row (label: string) (cells: CellResult list) =
-    let runsOf name =
-        cells |> List.filter (fun c -> c.Cell.Variant.Algorithm.Name = name) |> List.choose resultOf
-        |> List.filter (fun x -> x.TimesCoverEveryProcess)
+    let runsOf name = countedRuns name cells
     let per name = [ for x in runsOf name -> x.WallSeconds ]
     let per1000 name = [ for x in runsOf name -> 1000.0 * x.WallSeconds / float (max 1L x.Steps) ]
     let cpu name =
@@ -69,7 +72,7 @@ let rows =
         let map = SmacExperiments.mapOf r.Experiment.Env
         let tiers = r.Experiment.Datasets
         let cellsOf tier = r.Cells |> List.filter (fun c -> c.Cell.Dataset = tier)
-        let has name tier = cellsOf tier |> List.exists (fun c -> c.Cell.Variant.Algorithm.Name = name && (resultOf c |> Option.exists (fun x -> x.TimesCoverEveryProcess)))
+        let has name tier = not (countedRuns name (cellsOf tier)).IsEmpty
         let both = tiers |> List.filter (fun t -> has "cfcql" t && has "inspo" t)
         let label = if both.IsEmpty then sprintf "%s (no tier with both)" map else sprintf "%s (%s)" map (both |> List.map datasetLabel |> String.concat ", ")
         yield snd (row (sprintf "**%s**" label) (both |> List.collect cellsOf))

@@ -1,5 +1,6 @@
 // Table 7: training time of InSPO against CFCQL on SMAC-lite at the same budget (the profile's steps; an InSPO step
-// is one round updating every agent in turn, a CFCQL step one update of the mixed value), on the same machine: wall
+// is one round updating every agent in turn, a CFCQL step one update of the mixed value), on the same machine (a table
+// per machine the records name; records before 2026-12-02 name none and form one table, all made on one machine): wall
 // seconds per run and per 1000 steps, mean ± std over seeds, and the InSPO / CFCQL ratio: per tier, and per map over
 // the tiers where both algorithms have runs (in bold).
 // The cells are Table 4's (same runs: reused when Table 4 ran first, trained otherwise). Times of runs trained as
@@ -38,14 +39,20 @@ let meanStd digits (xs: float list) =
     | [ x ] -> sprintf "%.*f (one run)" digits x
     | _ -> let m, s = stats xs in sprintf "%.*f ± %.*f" digits m digits s
 let ratio (a: float list) (b: float list) = if a.IsEmpty || b.IsEmpty then "—" else sprintf "%.2f" (List.average a / List.average b)
-/// The runs of `name` among `cells` that count: their times cover every process that trained them.
-let countedRuns name (cells: CellResult list) =
+/// The machine a run's times were taken on, as the table names it (records say so from 2026-12-02 on).
+let machineOf (x: InSPO.Training.RunResult) =
+    match x.Machine with
+    | null -> "a machine not recorded (records before 2026-12-02)"
+    | m -> m
+/// The runs of `name` among `cells` that count on `machine`: taken there, their times covering every process that
+/// trained them.
+let countedRuns machine name (cells: CellResult list) =
     cells |> List.filter (fun c -> c.Cell.Variant.Algorithm.Name = name) |> List.choose resultOf
-    |> List.filter (fun x -> x.TimesCoverEveryProcess)
+    |> List.filter (fun x -> x.TimesCoverEveryProcess && machineOf x = machine)
 
-/// One row of the table: the counted runs of `cells`, per algorithm.
-let row (label: string) (cells: CellResult list) =
-    let runsOf name = countedRuns name cells
+/// One row of the table: the counted runs of `cells` on `machine`, per algorithm.
+let row machine (label: string) (cells: CellResult list) =
+    let runsOf name = countedRuns machine name cells
     let per name = [ for x in runsOf name -> x.WallSeconds ]
     let per1000 name = [ for x in runsOf name -> 1000.0 * x.WallSeconds / float (max 1L x.Steps) ]
     let cpu name =
@@ -67,27 +74,35 @@ let row (label: string) (cells: CellResult list) =
 
 // A tier's episodes set a step's cost (a batch is padded to its longest episode), so the two algorithms are compared
 // tier by tier, and a map's row pools only the tiers where both have runs; tiers with one side only are shown alone.
-let rows =
+let rows machine =
     [ for r in results do
         let map = SmacExperiments.mapOf r.Experiment.Env
         let tiers = r.Experiment.Datasets
         let cellsOf tier = r.Cells |> List.filter (fun c -> c.Cell.Dataset = tier)
-        let has name tier = not (countedRuns name (cellsOf tier)).IsEmpty
+        let has name tier = not (countedRuns machine name (cellsOf tier)).IsEmpty
         let both = tiers |> List.filter (fun t -> has "cfcql" t && has "inspo" t)
         let label = if both.IsEmpty then sprintf "%s (no tier with both)" map else sprintf "%s (%s)" map (both |> List.map datasetLabel |> String.concat ", ")
-        yield snd (row (sprintf "**%s**" label) (both |> List.collect cellsOf))
+        yield snd (row machine (sprintf "**%s**" label) (both |> List.collect cellsOf))
         for tier in tiers do
-            match row (sprintf "%s %s" map (datasetLabel tier)) (cellsOf tier) with
+            match row machine (sprintf "%s %s" map (datasetLabel tier)) (cellsOf tier) with
             | 0, _ -> ()
             | _, line -> yield line ]
+// Times compare only on one machine (committed records travel between machines): a table per machine.
+let machines =
+    results |> List.collect (fun r -> r.Cells |> List.choose resultOf) |> List.filter (fun x -> x.TimesCoverEveryProcess)
+    |> List.map machineOf |> List.distinct |> List.sort
 let header =
     [ "map (tiers with both) / tier"; "runs (CFCQL / InSPO)"; "CFCQL s / 1000 steps"; "InSPO s / 1000 steps"; "CFCQL s / run"; "InSPO s / run"; "InSPO / CFCQL (run)"
       "CFCQL CPU s / run"; "InSPO CPU s / run"; "InSPO / CFCQL (CPU)" ]
 let leftOut =
     results |> List.sumBy (fun r -> r.Cells |> List.choose resultOf |> List.filter (fun x -> not x.TimesCoverEveryProcess) |> List.length)
+let tables =
+    match machines with
+    | [] -> [ sprintf "Table 7: training time, profile %s: no run with complete times yet\n" probe.Profile ]
+    | _ -> [ for m in machines -> sprintf "Table 7: training time of the runs on %s, profile %s\n\n%s" m probe.Profile (Tables.markdown header (rows m)) ]
 let text =
-    sprintf "Table 7: training time on this machine (%s, %d cores), profile %s\n\n%s\nA resumed run's times include the processes before its resume. Left out: %d older records (before 2026-12-02), whose times may cover the last process only.\n"
-        System.Environment.MachineName System.Environment.ProcessorCount probe.Profile (Tables.markdown header rows) leftOut
+    sprintf "%s\nA resumed run's times include the processes before its resume. Left out: %d older records (before 2026-12-02), whose times may cover the last process only.\n"
+        (String.concat "\n" tables) leftOut
 printfn "\n%s" text
 System.IO.Directory.CreateDirectory probe.ReportsRoot |> ignore
 System.IO.File.WriteAllText(System.IO.Path.Combine(probe.ReportsRoot, "table7_time.md"), text)

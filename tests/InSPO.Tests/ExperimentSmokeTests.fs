@@ -206,6 +206,7 @@ let tests =
             Expect.stringContains out7 "InSPO / CFCQL" "the time ratio"
             Expect.stringContains out7 " 5 / 5 |" "every seed's times count (records of this build name their resume step)"
             Expect.stringContains out7 "Left out: 0 older records" "none left out"
+            Expect.stringContains out7 ("the runs on " + InSPO.Runtime.MachineIdentity.Current) "the table names the machine its times were taken on"
             Expect.equal (records ()) 60 "Table 7 reuses Table 4's cells"
             // what Table 4's InSPO group does, against its data (the group checkpoint of `inspo train --seeds 0-4`)
             let profileOut =

@@ -107,7 +107,7 @@ let tests =
 
         test "a run resumed from a version 1 checkpoint (no processor seconds) ends the same, its processor seconds unknown" {
             // Checkpoints of builds before 2026-12-02 (and the committed QMIX models) hold no processor time: rewrite a
-            // version 2 checkpoint in that layout (old magic, the processor field cut out) and resume from it.
+            // version 3 checkpoint in that layout (old magic, the processor and machine fields cut out) and resume from it.
             let whole = run (spec "mne" "imbalanced" "cfcql" 3 (TestPaths.scratchDir "v1-whole") []) tiny
             let s = spec "mne" "imbalanced" "cfcql" 3 (TestPaths.scratchDir "v1-resumed") []
             TestPaths.catchException<RunInterruptedException> (fun () ->
@@ -117,8 +117,9 @@ let tests =
             let v1 =
                 use input = new BinaryReader(new MemoryStream(bytes))
                 let magic, name, step, seconds = input.ReadString(), input.ReadString(), input.ReadInt64(), input.ReadDouble()
-                Expect.equal magic "INSPO-CHECKPOINT-2" "a version 2 checkpoint was written"
+                Expect.equal magic "INSPO-CHECKPOINT-3" "a version 3 checkpoint was written"
                 input.ReadDouble() |> ignore
+                if input.ReadBoolean() then input.ReadString() |> ignore
                 let rest = bytes[int input.BaseStream.Position ..]
                 use output = new MemoryStream()
                 use w = new BinaryWriter(output)
@@ -132,7 +133,39 @@ let tests =
             samePolicy whole resumed
             let record = RunRecord.Read(resumed.RecordPath, s)
             Expect.isFalse record.CpuSeconds.HasValue "unknown processor seconds are not passed off as the last process's"
+            Expect.isNull record.Machine "nor is an unknown machine passed off as this one"
             Expect.equal record.ResumedAtStep (Nullable 25L) "the resume step is recorded"
+        }
+
+        test "a record names the machine its times were taken on, and both machines when it was resumed on another" {
+            let here = InSPO.Runtime.MachineIdentity.Current
+            let whole = run (spec "mne" "imbalanced" "bc" 5 (TestPaths.scratchDir "machine-whole") []) tiny
+            Expect.equal (RunRecord.Read(whole.RecordPath, whole.Spec)).Machine here "a run trained here names this machine"
+            Expect.stringContains here "logical processors" "which says how many processors it had"
+            // A checkpoint whose processes ran elsewhere: rewrite its machine field, resume here.
+            let s = spec "mne" "imbalanced" "bc" 5 (TestPaths.scratchDir "machine-resumed") []
+            TestPaths.catchException<RunInterruptedException> (fun () ->
+                Runner.Run(s, RunControl(ProfileOverride = tiny, StopAfter = Nullable 25L)) |> ignore) |> ignore
+            let path = Path.Combine(Runner.RunDirectory s, "checkpoint.bin")
+            let bytes = File.ReadAllBytes path
+            let elsewhere =
+                use input = new BinaryReader(new MemoryStream(bytes))
+                let magic, name, step, seconds, processor = input.ReadString(), input.ReadString(), input.ReadInt64(), input.ReadDouble(), input.ReadDouble()
+                Expect.isTrue (input.ReadBoolean()) "the checkpoint holds its machine"
+                Expect.equal (input.ReadString()) here "this one"
+                let rest = bytes[int input.BaseStream.Position ..]
+                use output = new MemoryStream()
+                use w = new BinaryWriter(output)
+                w.Write(magic: string); w.Write(name: string); w.Write(step: int64); w.Write(seconds: float); w.Write(processor: float)
+                w.Write true; w.Write "another machine, 64 logical processors"; w.Write rest; w.Flush()
+                output.ToArray()
+            File.WriteAllBytes(path, elsewhere)
+            let resumed = Runner.Run(s, RunControl(ProfileOverride = tiny, Resume = true))
+            Expect.equal (RunRecord.Read(resumed.RecordPath, s)).Machine ("another machine, 64 logical processors + " + here)
+                "a run resumed here from another machine's checkpoint names both, in order"
+            Expect.equal (InSPO.Runtime.MachineIdentity.Then("a + b", "b")) "a + b" "a run ending where it last ran adds nothing"
+            Expect.equal (InSPO.Runtime.MachineIdentity.Then("", "b")) "b" "a fresh run is this machine's"
+            Expect.isNull (InSPO.Runtime.MachineIdentity.Then(null, "b")) "an unknown machine stays unknown"
         }
 
         test "a checkpoint of another algorithm, a group's, a foreign or a cut-short file is refused, naming the file and the fault" {
@@ -155,7 +188,7 @@ let tests =
                 input.ReadString() |> ignore
                 use output = new MemoryStream()
                 use w = new BinaryWriter(output)
-                w.Write "INSPO-GROUP-CHECKPOINT-2"; w.Write(good[int input.BaseStream.Position ..]); w.Flush()
+                w.Write "INSPO-GROUP-CHECKPOINT-3"; w.Write(good[int input.BaseStream.Position ..]); w.Flush()
                 output.ToArray()
             Expect.stringContains (refusal "cfcql" asGroup) "a group's checkpoint, not a single run's" "a group's"
             Expect.stringContains (refusal "cfcql" "not a checkpoint at all"B) "not an InSPO checkpoint" "a foreign file"
@@ -261,7 +294,7 @@ let tests =
             Expect.stringContains dir "bc-lr=0.003" "hyperparameters name the folder"
             Expect.isEmpty (Directory.GetFiles(dir, "*.tmp")) "no temporary file left"
             let json = match Text.Json.Nodes.JsonNode.Parse(File.ReadAllText first.RecordPath) with null -> failwith "empty record" | j -> j
-            for key in [ "env"; "dataset"; "algorithm"; "seed"; "profile"; "device"; "metrics"; "wall_seconds"; "cpu_seconds"; "commit"; "hyperparameters"; "budget" ] do
+            for key in [ "env"; "dataset"; "algorithm"; "seed"; "profile"; "device"; "metrics"; "wall_seconds"; "cpu_seconds"; "machine"; "commit"; "hyperparameters"; "budget" ] do
                 Expect.isTrue (json.AsObject().ContainsKey key) (sprintf "record has %s" key)
             let stamp = File.GetLastWriteTimeUtc first.RecordPath
             let again = run s tiny

@@ -5,18 +5,20 @@ using static TorchSharp.torch;
 namespace InSPO.Training;
 
 /// <summary>
-/// A run's resumable state in one file: step, training time (wall and processor), the sampling generator's state, every module
+/// A run's resumable state in one file: step, training time (wall and processor) and the machines it ran on, the sampling generator's state, every module
 /// (networks, targets, log α) and every optimiser (Adam moments and step counts). Everything a CPU run
 /// depends on, so resuming ends bit-identical to an uninterrupted run. Written atomically (temp file + rename):
 /// a kill during the write leaves the previous checkpoint.
 /// </summary>
 public static class Checkpoint
 {
-    // Version 2 adds the processor seconds after the training seconds; version 1 files (the committed QMIX models,
-    // runs checkpointed by older builds) still load, their processor seconds unknown.
-    const string Magic = "INSPO-CHECKPOINT-2", MagicV1 = "INSPO-CHECKPOINT-1";
+    // Version 2 adds the processor seconds after the training seconds, version 3 the machines after them; older files
+    // (the committed QMIX models are version 1) still load, what they lack unknown.
+    const string Magic = "INSPO-CHECKPOINT-3", MagicV2 = "INSPO-CHECKPOINT-2", MagicV1 = "INSPO-CHECKPOINT-1";
 
-    const string GroupMagic = "INSPO-GROUP-CHECKPOINT-2", GroupMagicV1 = "INSPO-GROUP-CHECKPOINT-1";
+    const string GroupMagic = "INSPO-GROUP-CHECKPOINT-3", GroupMagicV2 = "INSPO-GROUP-CHECKPOINT-2", GroupMagicV1 = "INSPO-GROUP-CHECKPOINT-1";
+
+    static bool IsGroup(string magic) => magic is GroupMagic or GroupMagicV2 or GroupMagicV1;
 
     public static void Save(string path, ICheckpointable learner, TrainerState state) =>
         Write(path, Magic, learner, state, new[] { state.Generator });
@@ -50,16 +52,18 @@ public static class Checkpoint
     static void Reading(string path, Action<BinaryReader> read) => Reading<object?>(path, reader => { read(reader); return null; });
 
     /// <summary>The fields every checkpoint starts with, before its generators, modules and optimisers.</summary>
-    readonly record struct Header(bool Group, string Algorithm, long Step, double Seconds, double? ProcessorSeconds);
+    readonly record struct Header(bool Group, string Algorithm, long Step, double Seconds, double? ProcessorSeconds, string? Machine);
 
     static Header ReadHeader(BinaryReader reader, string path)
     {
         var magic = reader.ReadString();
-        if (magic is not (Magic or MagicV1 or GroupMagic or GroupMagicV1)) throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
+        if (magic is not (Magic or MagicV2 or MagicV1 or GroupMagic or GroupMagicV2 or GroupMagicV1))
+            throw new InvalidDataException($"checkpoint {path}: not an InSPO checkpoint");
         var algorithm = reader.ReadString();
         var (step, seconds) = (reader.ReadInt64(), reader.ReadDouble());
-        double? processorSeconds = magic is Magic or GroupMagic ? Known(reader.ReadDouble()) : null;
-        return new Header(magic is GroupMagic or GroupMagicV1, algorithm, step, seconds, processorSeconds);
+        double? processorSeconds = magic is MagicV1 or GroupMagicV1 ? null : Known(reader.ReadDouble());
+        string? machine = (magic is Magic or GroupMagic) && reader.ReadBoolean() ? reader.ReadString() : null;
+        return new Header(IsGroup(magic), algorithm, step, seconds, processorSeconds, machine);
     }
 
     static double? Known(double processorSeconds) => double.IsFinite(processorSeconds) ? processorSeconds : null;
@@ -84,6 +88,8 @@ public static class Checkpoint
             writer.Write(state.Step);
             writer.Write(state.TrainingSeconds);
             writer.Write(state.ProcessorSeconds ?? double.NaN);   // NaN: unknown (resumed from a version 1 file)
+            writer.Write(state.Machine is not null);             // false: unknown (resumed from an older file)
+            if (state.Machine is not null) writer.Write(state.Machine);
             if (magic == GroupMagic) writer.Write(generators.Count);
             foreach (var generator in generators)
                 using (var g = generator.get_state())
@@ -145,5 +151,6 @@ public static class Checkpoint
         state.Step = header.Step;
         state.TrainingSeconds = header.Seconds;
         state.ProcessorSeconds = header.ProcessorSeconds;
+        state.Machine = header.Machine;
     }
 }

@@ -5,7 +5,7 @@ namespace InSPO.Training;
 /// <summary>
 /// The times a run's record states, a single run's and a seed group's alike: this process's wall and processor time
 /// since the run started, plus what the processes before a resume spent (their checkpoint's), divided among a group's
-/// members.
+/// members, and the machines they ran on.
 /// </summary>
 public sealed class RunClock
 {
@@ -14,6 +14,7 @@ public sealed class RunClock
     double wallBefore;
     double? processorBefore = 0;
     long? resumedAt;
+    string? machineBefore = "";
 
     /// <summary>Counts the training the state already holds (a loaded checkpoint's; nothing for a fresh state).
     /// Call it after resuming and before training.</summary>
@@ -21,13 +22,14 @@ public sealed class RunClock
     {
         ArgumentNullException.ThrowIfNull(state);
         (wallBefore, processorBefore, resumedAt) = (state.TrainingSeconds, state.ProcessorSeconds, state.Step > 0 ? state.Step : null);
+        machineBefore = state.Step > 0 ? state.Machine : "";
     }
 
     /// <summary>Wall seconds of the whole run so far, per member.</summary>
     public double WallSeconds(int members = 1) => (wallBefore + wall.Elapsed.TotalSeconds) / members;
 
     /// <summary><paramref name="result"/> with the processor seconds per member (null when a process before the resume
-    /// did not save them) and the resume step; its wall seconds are <see cref="WallSeconds"/>'.</summary>
+    /// did not save them), the resume step and the machines it trained on; its wall seconds are <see cref="WallSeconds"/>'.</summary>
     public RunResult Stamp(RunResult result, int members = 1)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -37,6 +39,7 @@ public sealed class RunClock
             CpuSeconds = (processorBefore + processorNow) / members,
             ResumedAtStep = resumedAt,
             TimesCoverEveryProcess = true,
+            Machine = InSPO.Runtime.MachineIdentity.Then(machineBefore),
         };
     }
 }

@@ -63,6 +63,11 @@ public sealed record RunResult(
     /// <c>resumed_at_step</c> field, null or not): what Table 7 compares.</summary>
     public bool TimesCoverEveryProcess { get; init; }
 
+    /// <summary>The machine the run trained on (<see cref="InSPO.Runtime.MachineIdentity"/>; "A + B" when it was resumed
+    /// on another machine); null where unknown: records written before 2026-12-02, runs resumed from older checkpoints.
+    /// Only times of one machine compare (Table 7).</summary>
+    public string? Machine { get; init; }
+
     /// <summary>True when the runner found the cell finished and returned its stored record without training.</summary>
     public bool Reused { get; init; }
 

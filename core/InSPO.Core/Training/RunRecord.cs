@@ -6,7 +6,8 @@ namespace InSPO.Training;
 
 /// <summary>
 /// The results record of one run (record.json in the run folder): config (spec, resolved options, profile
-/// budget, the data's identity), seed, profile, device, metrics, final policy, wall time, steps, commit. Written
+/// budget, the data's identity), seed, profile, device, metrics, final policy, wall and processor time, the machine
+/// that took them, steps, commit. Written
 /// atomically (temp file + rename), so a record on disk is always complete: its presence marks a finished cell.
 /// </summary>
 public static class RunRecord
@@ -40,6 +41,7 @@ public static class RunRecord
             ["wall_seconds"] = result.WallSeconds,
             ["cpu_seconds"] = result.CpuSeconds,
             ["resumed_at_step"] = result.ResumedAtStep,
+            ["machine"] = result.Machine,
             ["steps"] = result.Steps,
             ["commit"] = result.Commit,
             ["finished_utc"] = DateTime.UtcNow.ToString("O"),
@@ -92,6 +94,7 @@ public static class RunRecord
             CpuSeconds = root["cpu_seconds"]?.GetValue<double>(),
             ResumedAtStep = root["resumed_at_step"]?.GetValue<long>(),
             TimesCoverEveryProcess = root.ContainsKey("resumed_at_step"),
+            Machine = root["machine"]?.GetValue<string>(),
         };
     }
 

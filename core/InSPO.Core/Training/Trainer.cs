@@ -49,6 +49,9 @@ public sealed class TrainerState
     /// <summary>Processor seconds the training loop's processes spent so far (a group's: all members together); null
     /// when unknown — the run was resumed from a checkpoint of a build that did not save them.</summary>
     public double? ProcessorSeconds { get; set; } = 0;
+    /// <summary>The machines the training loop's processes ran on (<see cref="InSPO.Runtime.MachineIdentity"/>): ""
+    /// before any training, null when unknown — the run was resumed from a checkpoint of a build that did not save it.</summary>
+    public string? Machine { get; set; } = "";
 }
 
 /// <summary>Optional plumbing of one training loop.</summary>
@@ -92,11 +95,13 @@ public static class Trainer
         long startStep = state.Step;
         double startSeconds = state.TrainingSeconds;
         double? startProcessorSeconds = state.ProcessorSeconds;
+        string? startMachine = state.Machine;
         // What a checkpoint saves (and the end leaves) as the time spent so far.
         void StampTimes()
         {
             state.TrainingSeconds = startSeconds + clock.Elapsed.TotalSeconds;
             state.ProcessorSeconds = startProcessorSeconds + (Process.GetCurrentProcess().TotalProcessorTime - processorAtStart).TotalSeconds;
+            state.Machine = InSPO.Runtime.MachineIdentity.Then(startMachine);
         }
         long reportEvery = Math.Max(1, totalSteps / 200);
         while (state.Step < totalSteps)

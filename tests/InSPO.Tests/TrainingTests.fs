@@ -16,6 +16,30 @@ open InSPO.Tests.RunFixtures
 /// Managed allocation the concurrent-runs test may make without a garbage collection (it asserts that it stayed within).
 let private noCollectionBudget = 240L * 1024L * 1024L
 
+/// A version 3 checkpoint's header fields (magic, algorithm, step, training and processor seconds, machine) and the
+/// bytes after them, and a checkpoint written back from such parts: the tests rewrite headers as other builds and
+/// machines would have written them.
+type private CheckpointHeader = { Magic: string; Algorithm: string; Step: int64; Seconds: float; Processor: float option; Machine: string option; Rest: byte[] }
+
+let private readHeader (bytes: byte[]) =
+    use input = new BinaryReader(new MemoryStream(bytes))
+    let magic, algorithm, step, seconds = input.ReadString(), input.ReadString(), input.ReadInt64(), input.ReadDouble()
+    Expect.equal magic "INSPO-CHECKPOINT-3" "a version 3 checkpoint was written"
+    let processor = input.ReadDouble()
+    let machine = if input.ReadBoolean() then Some(input.ReadString()) else None
+    { Magic = magic; Algorithm = algorithm; Step = step; Seconds = seconds; Processor = Some processor; Machine = machine
+      Rest = bytes[int input.BaseStream.Position ..] }
+
+/// The bytes of a checkpoint with this header: a field that is None is left out (the older layouts).
+let private writeHeader (h: CheckpointHeader) =
+    use output = new MemoryStream()
+    use w = new BinaryWriter(output)
+    w.Write h.Magic; w.Write h.Algorithm; w.Write h.Step; w.Write h.Seconds
+    h.Processor |> Option.iter (fun (p: float) -> w.Write p)
+    h.Machine |> Option.iter (fun (m: string) -> w.Write true; w.Write m)
+    w.Write h.Rest; w.Flush()
+    output.ToArray()
+
 [<Tests>]
 let tests =
     testList "training" [
@@ -114,17 +138,7 @@ let tests =
                 Runner.Run(s, RunControl(ProfileOverride = tiny, StopAfter = Nullable 25L)) |> ignore) |> ignore
             let path = Path.Combine(Runner.RunDirectory s, "checkpoint.bin")
             let bytes = File.ReadAllBytes path
-            let v1 =
-                use input = new BinaryReader(new MemoryStream(bytes))
-                let magic, name, step, seconds = input.ReadString(), input.ReadString(), input.ReadInt64(), input.ReadDouble()
-                Expect.equal magic "INSPO-CHECKPOINT-3" "a version 3 checkpoint was written"
-                input.ReadDouble() |> ignore
-                if input.ReadBoolean() then input.ReadString() |> ignore
-                let rest = bytes[int input.BaseStream.Position ..]
-                use output = new MemoryStream()
-                use w = new BinaryWriter(output)
-                w.Write "INSPO-CHECKPOINT-1"; w.Write(name: string); w.Write(step: int64); w.Write(seconds: float); w.Write rest; w.Flush()
-                output.ToArray()
+            let v1 = writeHeader { readHeader bytes with Magic = "INSPO-CHECKPOINT-1"; Processor = None; Machine = None }
             File.WriteAllBytes(path, v1)
             let struct (step, _, processor) = Checkpoint.ReadProgress path
             Expect.equal step 25L "a version 1 file's step reads"
@@ -148,17 +162,9 @@ let tests =
                 Runner.Run(s, RunControl(ProfileOverride = tiny, StopAfter = Nullable 25L)) |> ignore) |> ignore
             let path = Path.Combine(Runner.RunDirectory s, "checkpoint.bin")
             let bytes = File.ReadAllBytes path
-            let elsewhere =
-                use input = new BinaryReader(new MemoryStream(bytes))
-                let magic, name, step, seconds, processor = input.ReadString(), input.ReadString(), input.ReadInt64(), input.ReadDouble(), input.ReadDouble()
-                Expect.isTrue (input.ReadBoolean()) "the checkpoint holds its machine"
-                Expect.equal (input.ReadString()) here "this one"
-                let rest = bytes[int input.BaseStream.Position ..]
-                use output = new MemoryStream()
-                use w = new BinaryWriter(output)
-                w.Write(magic: string); w.Write(name: string); w.Write(step: int64); w.Write(seconds: float); w.Write(processor: float)
-                w.Write true; w.Write "another machine, 64 logical processors"; w.Write rest; w.Flush()
-                output.ToArray()
+            let header = readHeader bytes
+            Expect.equal header.Machine (Some here) "the checkpoint holds this machine"
+            let elsewhere = writeHeader { header with Machine = Some "another machine, 64 logical processors" }
             File.WriteAllBytes(path, elsewhere)
             let resumed = Runner.Run(s, RunControl(ProfileOverride = tiny, Resume = true))
             Expect.equal (RunRecord.Read(resumed.RecordPath, s)).Machine ("another machine, 64 logical processors + " + here)

@@ -59,3 +59,8 @@ let restore (archiveRoot: string) (runsRoot: string) =
 /// What the build's ArchiveRecords target keeps: the SMAC-lite runs (hours each on a CPU); the matrix-game and
 /// Bridge cells take seconds to minutes and are simply run again.
 let isSmacRun (relativeFolder: string) = relativeFolder.StartsWith("smac-", StringComparison.Ordinal)
+
+/// The Bridge runs: kept only as named sets (experiments/bridge-records/NAME), for checks that take more than one
+/// session, such as seed ensembles against single runs on Table 3 — two runs folders whose records lie at the same
+/// paths (a member writes its record where the single run of its seed would), so each set is archived apart.
+let isBridgeRun (relativeFolder: string) = relativeFolder.StartsWith("bridge/", StringComparison.Ordinal)

@@ -308,6 +308,8 @@ let private recordTests =
             Expect.equal (RecordArchive.archive runsA archived (fun f -> f.StartsWith "xor/")) 2 "both run folders written"
             Expect.equal (RecordArchive.archive runsA archived (fun _ -> true)) 0 "unchanged records are not written again"
             Expect.equal (RecordArchive.archive runsA (Path.Combine(dir, "none")) RecordArchive.isSmacRun) 0 "the SMAC-lite filter keeps no XOR run"
+            Expect.equal (RecordArchive.archive runsA (Path.Combine(dir, "none")) RecordArchive.isBridgeRun) 0 "nor the Bridge filter"
+            Expect.isTrue (RecordArchive.isBridgeRun "bridge/optimal/bc/seed0" && not (RecordArchive.isBridgeRun "smac-2s3z/mixed/bc/seed0")) "which takes Bridge run folders"
             Expect.isFalse (File.Exists(Path.Combine(archived, "xor", "b", "bc", "seed0", "checkpoint.bin"))) "records only, no checkpoint"
             // runs folder B: seed 1 finished locally with another budget (a record the archive must not replace)
             let local = RunFixtures.run (spec 1 runsB) RunFixtures.tiny

@@ -5,10 +5,10 @@ using static TorchSharp.torch;
 namespace InSPO.Training;
 
 /// <summary>
-/// A run's resumable state in one file: step, training time (wall and processor) and the machines it ran on, the sampling generator's state, every module
-/// (networks, targets, log α) and every optimiser (Adam moments and step counts). Everything a CPU run
-/// depends on, so resuming ends bit-identical to an uninterrupted run. Written atomically (temp file + rename):
-/// a kill during the write leaves the previous checkpoint.
+/// A run's resumable state in one file: step, training time (wall and processor) and the machines it ran on, the
+/// sampling generator's state, every module (networks, targets, log α) and every optimiser (Adam moments and step
+/// counts). Everything a CPU run depends on, so resuming ends bit-identical to an uninterrupted run. Written
+/// atomically (temp file + rename): a kill during the write leaves the previous checkpoint.
 /// </summary>
 public static class Checkpoint
 {

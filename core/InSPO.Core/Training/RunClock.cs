@@ -22,7 +22,7 @@ public sealed class RunClock
     {
         ArgumentNullException.ThrowIfNull(state);
         (wallBefore, processorBefore, resumedAt) = (state.TrainingSeconds, state.ProcessorSeconds, state.Step > 0 ? state.Step : null);
-        machineBefore = state.Step > 0 ? state.Machine : "";
+        machineBefore = state.Machine;   // a fresh state holds "" (no machine before this one)
     }
 
     /// <summary>Wall seconds of the whole run so far, per member.</summary>
